@@ -1,0 +1,105 @@
+"""The Public API sub-application mounted at /public-api/v1.
+
+Every resource router is registered once per tenant prefix: ``/org`` (the token's organization)
+and ``/msp/accounts/{account_id}`` (one sub-account of the caller's MSP). The prefix's router-level
+dependency resolves the tenant scope; the handlers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
+
+from openmira import __version__
+from openmira.auth.principal import ApiAuthMiddleware
+from openmira.auth.scope import msp_account_scope, org_scope
+from openmira.core.envelope import Problem
+from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from openmira.core.limits import JsonBodyMiddleware
+from openmira.docs_ui.routes import install_docs_ui
+from openmira.meta.routes import router as meta_router
+from openmira.runtime import Runtime
+from openmira.users.routes import router as users_router
+
+# Resource routers that run under both the org and the per-account MSP prefix.
+TENANT_ROUTERS: list[APIRouter] = [users_router]
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem, "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed input; `invalid_params` names each parameter that failed"),
+    401: _problem("Missing, invalid, expired or revoked bearer token"),
+    403: _problem("The key pair may not perform this operation"),
+    404: _problem("No such object in the caller's scope"),
+    429: _problem("Over the key pair's rate limit; see Retry-After"),
+}
+
+
+def _operation_ids(prefix: str) -> Callable[[APIRoute], str]:
+    return lambda route: f"{prefix}{route.name}"
+
+
+def _tenant_router(prefix: str, scope_dependency: Callable[..., Any], id_prefix: str) -> APIRouter:
+    router = APIRouter(prefix=prefix, dependencies=[Depends(scope_dependency)])
+    for resource in TENANT_ROUTERS:
+        router.include_router(resource, generate_unique_id_function=_operation_ids(id_prefix))
+    return router
+
+
+def create_api(runtime: Runtime) -> FastAPI:
+    api = FastAPI(
+        title="OpenMira Public API",
+        version=__version__,
+        description=(
+            "An open implementation of the Blumira Public API. Obtain a token from `POST /oauth/token` "
+            "(client-credentials grant) and send it as `Authorization: Bearer <token>`."
+        ),
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    api.state.runtime = runtime
+    install_problem_handlers(api)
+    api.add_middleware(JsonBodyMiddleware)
+    api.add_middleware(ApiAuthMiddleware, runtime=runtime)
+
+    api.include_router(meta_router, responses=AUTH_RESPONSES, generate_unique_id_function=_operation_ids(""))
+    api.include_router(_tenant_router("/org", org_scope, ""), responses=AUTH_RESPONSES)
+    api.include_router(
+        _tenant_router("/msp/accounts/{account_id}", msp_account_scope, "msp_"), responses=AUTH_RESPONSES
+    )
+    install_docs_ui(api)
+    _document_problems(api)
+    return api
+
+
+def _document_problems(api: FastAPI) -> None:
+    """FastAPI documents validation failures as 422; this API answers them with a 400 problem."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        schema = build()
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses", {})
+                responses.pop("422", None)
+                if operation.get("operationId") == "health":
+                    operation.pop("security", None)
+                    for code in ("401", "403", "404", "429"):
+                        responses.pop(code, None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        api.openapi_schema = schema
+        return schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,47 @@
+"""create_app(): one ASGI app with the token service, the Public API and its docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from openmira import __version__
+from openmira.api import create_api
+from openmira.config import API_PREFIX, Settings, get_settings
+from openmira.core.errors import install_problem_handlers
+from openmira.core.limits import BodyLimitMiddleware
+from openmira.oauth.routes import router as oauth_router
+from openmira.runtime import Runtime
+
+log = logging.getLogger("openmira")
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_runtime = runtime is None
+    runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_runtime:
+            runtime.close()
+
+    app = FastAPI(
+        title="OpenMira", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(oauth_router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(f"{API_PREFIX}/ui/")
+
+    app.mount(API_PREFIX, create_api(runtime))
+    return app

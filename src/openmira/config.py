@@ -1,0 +1,60 @@
+"""Deployment settings, read from ``OPENMIRA_*`` environment variables (and CLI flags)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+API_PREFIX = "/public-api/v1"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENMIRA_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the default SQLite file and demo files live.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    redis_url: str | None = Field(default=None, description="Redis URL for a rate-limit budget shared by processes.")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="The server's public base URL.")
+    issuer: str | None = Field(default=None, description="Token issuer; default: public_url with a trailing slash.")
+    token_lifetime: int = Field(default=2_592_000, ge=60, le=31_536_000)
+    rate_limit: int = Field(default=10, ge=1, le=100_000, description="Requests per second per key pair.")
+    token_failure_limit: int = Field(default=10, ge=1, description="Failed token requests per minute before 429.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "info"
+    commit_hash: str = "unknown"
+    build_time: str = "unknown"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'openmira.db').resolve()}"
+
+    @property
+    def effective_issuer(self) -> str:
+        issuer = self.issuer or self.public_url
+        return issuer.rstrip("/") + "/"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.public_url + API_PREFIX
+
+    @property
+    def accepted_audiences(self) -> tuple[str, ...]:
+        # Blumira's own code sends "public-api"; other clients send the full API base URL.
+        return ("public-api", "https://api.blumira.com/public-api/v1", self.api_base_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

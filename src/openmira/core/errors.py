@@ -1,0 +1,162 @@
+"""One exception hierarchy for the API, each with its status, rendered as RFC 7807 problem documents."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("openmira.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ApiError(Exception):
+    status: int = 500
+    title: str = "Internal Server Error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        invalid_params: Sequence[Mapping[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.invalid_params = list(invalid_params or [])
+        self.headers = dict(headers or {})
+
+
+class BadRequest(ApiError):
+    status, title = 400, "Bad Request"
+
+    @classmethod
+    def param(cls, name: str, reason: str, where: str = "query") -> BadRequest:
+        return cls(f"{name}: {reason}", invalid_params=[{"name": name, "in": where, "reason": reason}])
+
+
+class Unauthorized(ApiError):
+    status, title = 401, "Unauthorized"
+
+    def __init__(self, detail: str, *, error: str | None = "invalid_token") -> None:
+        # RFC 6750 section 3.1: a request with no credentials gets a challenge without an error code.
+        challenge = 'Bearer realm="public-api"'
+        if error:
+            challenge += f', error="{error}", error_description="{detail}"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(ApiError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(ApiError):
+    status, title = 404, "Not Found"
+
+
+class Conflict(ApiError):
+    status, title = 409, "Conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, title = 413, "Payload Too Large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, title = 415, "Unsupported Media Type"
+
+
+class TooManyRequests(ApiError):
+    status, title = 429, "Too Many Requests"
+
+
+class ServiceUnavailable(ApiError):
+    status, title = 503, "Service Unavailable"
+
+
+_TITLES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict", 413: "Payload Too Large",
+    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    invalid_params: Sequence[Mapping[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if invalid_params:
+        body["invalid_params"] = list(invalid_params)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _with_rate_headers(request: Request, headers: Mapping[str, str]) -> dict[str, str]:
+    merged = dict(getattr(request.state, "rate_limit_headers", {}) or {})
+    merged.update(headers)
+    return merged
+
+
+def _validation_params(exc: RequestValidationError) -> list[dict[str, str]]:
+    params = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "body"
+        name = ".".join(loc[1:]) or where
+        reason = err.get("msg", "invalid value")
+        if err.get("type") == "json_invalid":
+            reason = "the body is not valid JSON"
+        params.append({"name": name, "in": where, "reason": reason})
+    return params
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return problem(
+        exc.status, exc.detail, title=exc.title, invalid_params=exc.invalid_params,
+        headers=_with_rate_headers(request, exc.headers),
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}"
+    elif exc.status_code == 405 and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem(exc.status_code, detail, headers=_with_rate_headers(request, exc.headers or {}))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    params = _validation_params(exc)
+    detail = "; ".join(f"{p['name']}: {p['reason']}" for p in params) or "invalid request"
+    return problem(400, detail, invalid_params=params, headers=_with_rate_headers(request, {}))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "The server could not complete the request.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

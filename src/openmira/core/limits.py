@@ -1,0 +1,96 @@
+"""Limits on what a caller controls before any handler runs: body size and body media type."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openmira.core.errors import problem
+
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _is_oauth(scope: Scope) -> bool:
+    return scope["path"].startswith("/oauth/")
+
+
+def _error(scope: Scope, status: int, detail: str) -> JSONResponse:
+    if _is_oauth(scope):
+        return JSONResponse({"error": "invalid_request", "error_description": detail}, status_code=status)
+    return problem(status, detail)
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over ``max_bytes`` with 413, whether or not Content-Length tells the truth.
+
+    The body is read here (it is small by construction) and replayed to the app, so a handler
+    never sees a partial body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        too_large = f"the request body exceeds {self.max_bytes} bytes"
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _error(scope, 400, "invalid Content-Length")(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
+                await _error(scope, 413, too_large)(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _error(scope, 413, too_large)(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class JsonBodyMiddleware:
+    """The API takes JSON only: any other non-empty body is a 415, not a confusing 400."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in _BODY_METHODS:
+            length = _header(scope, b"content-length")
+            has_body = (length is not None and length != "0") or _header(scope, b"transfer-encoding") is not None
+            media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            is_json = media_type == "application/json" or media_type.endswith("+json")
+            if has_body and media_type and not is_json:
+                await problem(415, f"the body must be application/json, not {media_type}")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

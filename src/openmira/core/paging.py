@@ -1,0 +1,118 @@
+"""Paging (``page``, ``page_size``, ``limit``), ordering (``order_by``) and exact ``links``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+from urllib.parse import unquote_plus
+
+from fastapi import Query, Request
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from openmira.core.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_LIMIT = 5000
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def page_request(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_LIMIT, description="Most records to return; the page size when page_size is absent."),
+    ] = None,
+) -> PageRequest:
+    sizes = [s for s in (page_size, limit) if s is not None]
+    return PageRequest(page=page, size=min(sizes) if sizes else DEFAULT_PAGE_SIZE)
+
+
+def parse_order_by(
+    value: str | None,
+    columns: Mapping[str, ColumnElement[Any]],
+    *,
+    default: str,
+    tie_break: ColumnElement[Any],
+) -> list[ColumnElement[Any]]:
+    """``field[;asc|desc][,field2[;dir]...]`` into ORDER BY clauses, always ending on a unique key."""
+    spec = value if value not in (None, "") else default
+    clauses: list[ColumnElement[Any]] = []
+    seen: set[str] = set()
+    for part in spec.split(","):
+        field, _, direction = part.strip().partition(";")
+        field, direction = field.strip(), (direction.strip().lower() or "asc")
+        if field not in columns:
+            allowed = ", ".join(sorted(columns))
+            raise BadRequest.param("order_by", f"unknown sort field {field!r}; allowed: {allowed}")
+        if direction not in ("asc", "desc"):
+            raise BadRequest.param("order_by", f"unknown direction {direction!r} for {field!r}; use asc or desc")
+        if field in seen:
+            continue
+        seen.add(field)
+        column = columns[field]
+        clauses.append(column.desc() if direction == "desc" else column.asc())
+    clauses.append(tie_break.asc())
+    return clauses
+
+
+def _with_page(path: str, query: str, page: int) -> str:
+    kept = [p for p in query.split("&") if p and unquote_plus(p.partition("=")[0]) != "page"]
+    return f"{path}?{'&'.join([*kept, f'page={page}'])}"
+
+
+def page_links(request: Request, page: int, total_pages: int) -> dict[str, str | None]:
+    path, query = request.url.path, request.url.query
+    return {
+        "self": f"{path}?{query}" if query else path,
+        "next": _with_page(path, query, page + 1) if page < total_pages else None,
+        "prev": _with_page(path, query, min(page - 1, total_pages)) if page > 1 and total_pages else None,
+    }
+
+
+def paged(
+    request: Request,
+    page: PageRequest,
+    items: Sequence[Any],
+    total: int,
+) -> dict[str, Any]:
+    total_pages = -(-total // page.size)
+    return {
+        "status": "OK",
+        "data": list(items),
+        "meta": {"page": page.page, "page_size": page.size, "total_items": total, "total_pages": total_pages},
+        "links": page_links(request, page.page, total_pages),
+    }
+
+
+def paginate(
+    session: Session,
+    request: Request,
+    page: PageRequest,
+    stmt: Select[Any],
+    order: Sequence[ColumnElement[Any]],
+    serialize: Callable[[Any], T],
+) -> dict[str, Any]:
+    """Run ``stmt`` for one page, count its rows, and build the list envelope."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows: Sequence[Any] = []
+    if page.offset < total:
+        rows = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
+    return paged(request, page, [serialize(r) for r in rows], total)

@@ -1,0 +1,173 @@
+"""The token endpoint (RFC 6749 client-credentials, contract section 2), JWKS and RFC 8414 metadata.
+
+This is the one place that speaks RFC 6749 error bodies instead of problem documents.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from openmira.credentials.models import KeyPair
+from openmira.credentials.service import authenticate_client
+from openmira.runtime import Runtime, get_runtime
+
+router = APIRouter(tags=["oauth"])
+
+FAILURE_WINDOW = 60.0
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(Exception):
+    def __init__(self, status: int, error: str, description: str, headers: dict[str, str] | None = None):
+        self.status, self.error, self.description = status, error, description
+        self.headers = headers or {}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description},
+            status_code=self.status,
+            headers={**_NO_STORE, **self.headers},
+        )
+
+
+def _invalid_request(description: str) -> OAuthError:
+    return OAuthError(400, "invalid_request", description)
+
+
+async def _read_fields(request: Request) -> dict[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            body: Any = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise _invalid_request("the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise _invalid_request("the JSON body must be an object")
+    elif media_type == "application/x-www-form-urlencoded":
+        try:
+            body = dict(await request.form())
+        except Exception:
+            raise _invalid_request("the form body could not be parsed") from None
+    else:
+        raise _invalid_request(
+            "send the parameters as application/x-www-form-urlencoded or application/json"
+        )
+    fields: dict[str, str] = {}
+    for name, value in body.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise _invalid_request(f"{name} must be a string")
+        fields[name] = value
+    return fields
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """RFC 6749 section 2.3.1: client_secret_basic, as an alternative to the body."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _invalid_request("the Basic authorization header is malformed") from None
+    if not sep:
+        raise _invalid_request("the Basic authorization header is malformed")
+    return unquote(client_id), unquote(secret)
+
+
+async def _throttled(runtime: Runtime, keys: list[str]) -> None:
+    limit = runtime.settings.token_failure_limit
+    for key in keys:
+        decision = await runtime.limiter.hit(key, limit, FAILURE_WINDOW, consume=False)
+        if not decision.allowed:
+            raise OAuthError(
+                429, "slow_down", "too many failed attempts; try again later",
+                {"Retry-After": str(decision.retry_after)},
+            )
+
+
+@router.post("/oauth/token", summary="Obtain an access token (client-credentials grant)")
+async def issue_token(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
+    try:
+        return await _issue_token(request, runtime)
+    except OAuthError as exc:
+        return exc.response()
+
+
+async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
+    fields = await _read_fields(request)
+    grant_type = fields.get("grant_type")
+    if not grant_type:
+        raise _invalid_request("grant_type is required")
+    if grant_type != "client_credentials":
+        raise OAuthError(400, "unsupported_grant_type", "only grant_type=client_credentials is supported")
+    basic = _basic_credentials(request)
+    client_id, client_secret = basic or (fields.get("client_id"), fields.get("client_secret"))
+    missing = [n for n, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
+    if missing:
+        raise _invalid_request(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required")
+    assert client_id and client_secret
+    audience = fields.get("audience", "public-api")
+    accepted = runtime.settings.accepted_audiences
+    if audience not in accepted:
+        raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)}")
+
+    client_ip = request.client.host if request.client else "unknown"
+    failure_keys = [f"tokenfail:client:{client_id[:64]}", f"tokenfail:ip:{client_ip}"]
+    await _throttled(runtime, failure_keys)
+    pair = await run_in_threadpool(_authenticate, runtime, client_id, client_secret)
+    if pair is None:
+        for key in failure_keys:
+            await runtime.limiter.hit(key, runtime.settings.token_failure_limit, FAILURE_WINDOW)
+        raise OAuthError(
+            401, "invalid_client", "client authentication failed",
+            {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
+        )
+    token = await run_in_threadpool(
+        runtime.verifier.issue,
+        client_id=pair.client_id,
+        org_id=pair.org_id,
+        access=pair.access,
+        tokens_valid_after=pair.tokens_valid_after,
+    )
+    body = {
+        "access_token": token,
+        "scope": pair.access,
+        "expires_in": runtime.settings.token_lifetime,
+        "token_type": "Bearer",
+    }
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+def _authenticate(runtime: Runtime, client_id: str, client_secret: str) -> KeyPair | None:
+    with runtime.sessions() as session:
+        return authenticate_client(session, client_id, client_secret)
+
+
+@router.get("/.well-known/jwks.json", summary="The public keys that sign access tokens")
+def jwks(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
+    return JSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata")
+def metadata(runtime: Annotated[Runtime, Depends(get_runtime)]) -> dict[str, object]:
+    base = runtime.settings.public_url
+    return {
+        "issuer": runtime.settings.effective_issuer,
+        "token_endpoint": f"{base}/oauth/token",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "response_types_supported": [],
+        "scopes_supported": ["rw", "ro"],
+        "service_documentation": f"{runtime.settings.api_base_url}/ui/",
+    }

@@ -1,0 +1,58 @@
+"""Organizations, MSPs and sub-accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmira.core.errors import BadRequest, NotFound
+from openmira.orgs.models import License, Organization, OrgKind
+
+
+def get_org(session: Session, org_id: uuid.UUID) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(f"no organization with ID {org_id}")
+    return org
+
+
+def create_org(
+    session: Session,
+    name: str,
+    *,
+    msp: bool = False,
+    parent_id: uuid.UUID | None = None,
+    license: License = License.ADVANCED,
+    org_id: uuid.UUID | None = None,
+) -> Organization:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise BadRequest.param("name", "must be 1 to 200 characters", "body")
+    if parent_id is not None:
+        parent = session.get(Organization, parent_id)
+        if parent is None:
+            raise NotFound(f"no organization with ID {parent_id}")
+        if not parent.is_msp:
+            raise BadRequest.param("parent", f"{parent.name} is not an MSP; only MSPs have sub-accounts", "body")
+        if msp:
+            raise BadRequest.param("msp", "a sub-account cannot itself be an MSP", "body")
+    org = Organization(
+        id=org_id or uuid.uuid4(),
+        name=name,
+        kind=OrgKind.MSP if msp else OrgKind.ORG,
+        parent_id=parent_id,
+        license=License(license).value,
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def list_orgs(session: Session) -> list[Organization]:
+    return list(session.scalars(select(Organization).order_by(Organization.created, Organization.id)))
+
+
+def find_org_by_name(session: Session, name: str) -> Organization | None:
+    return session.scalar(select(Organization).where(Organization.name == name).order_by(Organization.created))

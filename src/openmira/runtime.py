@@ -1,0 +1,51 @@
+"""Process-wide objects (engine, sessions, limiter, signing keys) built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from openmira.auth.credential_cache import CredentialCache
+from openmira.auth.ratelimit import RateLimiter, make_limiter
+from openmira.auth.signing import KeyStore
+from openmira.auth.tokens import TokenVerifier
+from openmira.config import Settings
+from openmira.db.session import make_engine, make_session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    limiter: RateLimiter
+    keys: KeyStore
+    credentials: CredentialCache
+    verifier: TokenVerifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.verifier = TokenVerifier(self.settings, self.keys)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.effective_database_url)
+        sessions = make_session_factory(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            limiter=make_limiter(settings.redis_url),
+            keys=KeyStore(sessions, settings.token_lifetime),
+            credentials=CredentialCache(sessions),
+        )
+
+    def close(self) -> None:
+        self.limiter.close()
+        self.engine.dispose()
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime

@@ -1,0 +1,95 @@
+"""Users of an organization."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from openmira.core.errors import BadRequest, Conflict, NotFound
+from openmira.orgs.service import get_org
+from openmira.users.models import Role, User, UserRole
+from openmira.users.passwords import MIN_PASSWORD_LENGTH, hash_password
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest.param("password", f"must be at least {MIN_PASSWORD_LENGTH} characters", "body")
+
+
+def create_user(
+    session: Session,
+    org_id: uuid.UUID,
+    email: str,
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    roles: Iterable[Role] = (Role.ANALYST,),
+    password: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> User:
+    get_org(session, org_id)
+    email = normalize_email(email)
+    if not _EMAIL.match(email) or len(email) > 320:
+        raise BadRequest.param("email", "must be an email address", "body")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists")
+    if password is not None:
+        _check_password(password)
+    user = User(
+        id=user_id or uuid.uuid4(),
+        org_id=org_id,
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        password_hash=hash_password(password) if password else None,
+        roles=[UserRole(role_id=int(r)) for r in sorted(set(roles))],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def set_password(session: Session, email: str, password: str) -> User:
+    user = get_user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"no user with email {normalize_email(email)}")
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def users_query(org_ids: Iterable[uuid.UUID]) -> Select[tuple[User]]:
+    return select(User).where(User.org_id.in_(list(org_ids)))
+
+
+def list_users(session: Session, org_id: uuid.UUID) -> list[User]:
+    get_org(session, org_id)
+    return list(session.scalars(users_query([org_id]).order_by(User.email, User.id)))
+
+
+def count_users(session: Session, org_id: uuid.UUID) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.org_id == org_id)) or 0
+
+
+def org_members(session: Session, org_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """The given users that belong to ``org_id``; callers treat a missing ID as not a member."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    users = session.scalars(select(User).where(User.org_id == org_id, User.id.in_(ids)))
+    return {u.id: u for u in users}

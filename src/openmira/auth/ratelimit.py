@@ -108,7 +108,7 @@ return {allowed, count, reset}
 class RedisLimiter:
     def __init__(self, url: str, prefix: str = "openmira:rl:") -> None:
         self._url = url
-        self._prefix = prefix
+        self.prefix = prefix
         # redis.asyncio clients belong to one event loop; keep one per loop.
         self._clients: dict[int, aioredis.Redis] = {}
 
@@ -121,7 +121,7 @@ class RedisLimiter:
         return client
 
     async def hit(self, key: str, limit: int, window: float, *, consume: bool = True) -> Decision:
-        full = self._prefix + key
+        full = self.prefix + key
         allowed, count, reset_us = await self._client().eval(
             _SLIDING_LOG, 2, full, full + ":seq", limit, int(window * 1_000_000), "1" if consume else "0"
         )
@@ -129,7 +129,7 @@ class RedisLimiter:
 
     async def reset(self) -> None:
         client = self._client()
-        async for key in client.scan_iter(match=self._prefix + "*"):
+        async for key in client.scan_iter(match=self.prefix + "*"):
             await client.delete(key)
 
     def close(self) -> None:

@@ -1,9 +1,14 @@
 """Imports every model module, so ``Base.metadata`` describes the whole schema."""
 
+from openmira.agents.models import AgentDevice, AgentKey
 from openmira.auth.signing import SigningKey
 from openmira.credentials.models import KeyPair
 from openmira.db.base import Base
+from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
 
-__all__ = ["Base", "KeyPair", "Organization", "SigningKey", "User", "UserRole"]
+__all__ = [
+    "AgentDevice", "AgentKey", "Base", "EvidenceRow", "Finding", "FindingComment", "FindingOwner",
+    "KeyPair", "Organization", "SigningKey", "User", "UserRole",
+]

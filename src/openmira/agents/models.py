@@ -1,0 +1,46 @@
+"""Blumira Agent installation keys and the devices enrolled with them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openmira.db.base import Base, utcnow
+
+
+class AgentKey(Base):
+    __tablename__ = "agent_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    agent_seat_count: Mapped[int] = mapped_column(Integer, default=25)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_agent_keys_org_created", "org_id", "created", "id"),)
+
+
+class AgentDevice(Base):
+    __tablename__ = "agent_devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agent_keys.id", ondelete="SET NULL"), index=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    arch: Mapped[str] = mapped_column(String(32), default="x86_64")
+    plat: Mapped[str] = mapped_column(String(16), default="windows")
+    description: Mapped[str] = mapped_column(String(500), default="")
+    is_domain_controller: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_isolated: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_sleeping: Mapped[bool] = mapped_column(Boolean, default=False)
+    isolation_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    alive: Mapped[datetime | None] = mapped_column()
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_agent_devices_org_created", "org_id", "created", "id"),)

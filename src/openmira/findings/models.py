@@ -1,0 +1,84 @@
+"""Findings (detections), their owners, comments and evidence rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openmira.db.base import Base, utcnow
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    short_id: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(500))
+    analysis: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(String(512), default="")
+    status: Mapped[int] = mapped_column(Integer, default=10)
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    type: Mapped[int] = mapped_column(Integer, default=10)
+    category: Mapped[int] = mapped_column(Integer, default=0)
+    category_name: Mapped[str] = mapped_column(String(100), default="")
+    jurisdiction_name: Mapped[str] = mapped_column(String(100), default="")
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution: Mapped[int | None] = mapped_column(Integer)
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    modified: Mapped[datetime] = mapped_column(default=utcnow)
+    status_modified: Mapped[datetime | None] = mapped_column()
+    matched: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    modified_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status_modified_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    # Every list starts from one organization (or an MSP's few) and pages in a stable order; these
+    # composite indexes serve the default order and the common filters at a million rows.
+    __table_args__ = (
+        Index("ix_findings_org_created", "org_id", "created", "id"),
+        Index("ix_findings_org_modified", "org_id", "modified", "id"),
+        Index("ix_findings_org_status_created", "org_id", "status", "created"),
+        Index("ix_findings_org_priority_created", "org_id", "priority", "created"),
+        Index("ix_findings_org_type_created", "org_id", "type", "created"),
+        Index("ix_findings_org_short_id", "org_id", "short_id", unique=True),
+    )
+
+
+class FindingOwner(Base):
+    __tablename__ = "finding_owners"
+
+    finding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True)
+    # "responder", "analyst" or "manager"
+    owner_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FindingComment(Base):
+    __tablename__ = "finding_comments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    finding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    # HTML, stored exactly as given; the console renders it inert.
+    body: Mapped[str] = mapped_column(Text)
+    sender_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # A flat object; dotted names such as "client_ip_geoip.countrycode" are literal keys.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_evidence_rows_finding_position", "finding_id", "position"),)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from openmira import __version__
+from openmira.agents.routes import router as agents_router
 from openmira.auth.principal import ApiAuthMiddleware
 from openmira.auth.scope import msp_account_scope, org_scope
 from openmira.core.envelope import Problem
@@ -25,7 +26,7 @@ from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 
 # Resource routers that run under both the org and the per-account MSP prefix.
-TENANT_ROUTERS: list[APIRouter] = [users_router]
+TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmira.db.base import Base, utcnow
 
@@ -42,5 +42,8 @@ class AgentDevice(Base):
     alive: Mapped[datetime | None] = mapped_column()
     created: Mapped[datetime] = mapped_column(default=utcnow)
     modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Loaded explicitly by the queries that need ``keyname`` (joinedload); never lazily.
+    key: Mapped[AgentKey | None] = relationship(lazy="raise")
 
     __table_args__ = (Index("ix_agent_devices_org_created", "org_id", "created", "id"),)

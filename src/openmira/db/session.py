@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from openmira.core.regex import sqlite_regexp
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -31,6 +33,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # ``REGEXP`` for regex filters, matched by RE2 (linear time; see openmira.core.regex).
+    dbapi_connection.create_function("regexp", 2, sqlite_regexp, deterministic=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,0 +1,3 @@
+from openmira.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""Bad input gets a clear 4xx and changes nothing in the store."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openmira.db.models import Base
+from tests.helpers import API, Tenant, assert_problem
+
+
+def _row_counts(db: Session) -> dict[str, int]:
+    db.expire_all()
+    return {t.name: db.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables}
+
+
+def _write_operations(client: TestClient) -> list[str]:
+    spec = client.get(f"{API}/openapi.json").json()
+    paths = []
+    for path, item in spec["paths"].items():
+        if "post" in item and path.startswith("/org/"):
+            concrete = path
+            for segment in [s for s in path.split("/") if s.startswith("{")]:
+                concrete = concrete.replace(segment, "00000000-0000-4000-8000-000000000000")
+            paths.append(f"{API}{concrete}")
+    return paths
+
+
+def test_oversized_malformed_and_mistyped_bodies_change_nothing(
+    client: TestClient, tenant: Tenant, db: Session
+) -> None:
+    before = _row_counts(db)
+    writes = _write_operations(client)
+    assert writes, "the API has write operations to try"
+    for url in writes:
+        headers = tenant.rw.headers
+        too_big = client.post(url, headers={**headers, "Content-Type": "application/json"},
+                              content=b'{"body": "' + b"x" * 1_100_000 + b'"}')
+        assert_problem(too_big, 413)
+        malformed = client.post(url, headers={**headers, "Content-Type": "application/json"}, content=b'{"body": ')
+        assert_problem(malformed, 400)
+        wrong_type = client.post(url, headers={**headers, "Content-Type": "text/plain"}, content=b"hello")
+        assert_problem(wrong_type, 415)
+        form = client.post(url, headers=headers, data={"body": "x"})
+        assert_problem(form, 415)
+    assert _row_counts(db) == before
+
+
+def test_lying_content_length_is_refused(client: TestClient, tenant: Tenant) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    response = client.post(f"{API}/org/users", headers={**tenant.rw.headers, "Content-Type": "application/json"},
+                           content=chunks())
+    assert_problem(response, 413)

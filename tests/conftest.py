@@ -88,6 +88,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 def _clean(engine: Engine) -> None:
     with Session(engine) as session:
         for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "organizations":  # sub-accounts before their MSPs
+                session.execute(delete(table).where(table.c.parent_id.is_not(None)))
             if table.name != "signing_keys":
                 session.execute(delete(table))
         session.commit()

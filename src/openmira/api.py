@@ -16,17 +16,23 @@ from fastapi.routing import APIRoute
 from openmira import __version__
 from openmira.agents.routes import router as agents_router
 from openmira.auth.principal import ApiAuthMiddleware
-from openmira.auth.scope import msp_account_scope, org_scope
+from openmira.auth.scope import msp_account_scope, msp_licensed_scope, org_scope
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from openmira.core.limits import JsonBodyMiddleware
 from openmira.docs_ui.routes import install_docs_ui
+from openmira.findings.routes import details_router as finding_details_router
+from openmira.findings.routes import router as findings_router
 from openmira.meta.routes import router as meta_router
+from openmira.msp.routes import account_router as msp_account_router
+from openmira.msp.routes import accounts_router as msp_accounts_router
 from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 
 # Resource routers that run under both the org and the per-account MSP prefix.
-TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router]
+TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router, findings_router]
+# Routers that exist under /org only (Blumira has no MSP finding details).
+ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -48,11 +54,21 @@ def _operation_ids(prefix: str) -> Callable[[APIRoute], str]:
     return lambda route: f"{prefix}{route.name}"
 
 
-def _tenant_router(prefix: str, scope_dependency: Callable[..., Any], id_prefix: str) -> APIRouter:
+def _tenant_router(
+    prefix: str, scope_dependency: Callable[..., Any], id_prefix: str, extra: list[APIRouter] | None = None
+) -> APIRouter:
     router = APIRouter(prefix=prefix, dependencies=[Depends(scope_dependency)])
-    for resource in TENANT_ROUTERS:
+    for resource in [*TENANT_ROUTERS, *(extra or [])]:
         router.include_router(resource, generate_unique_id_function=_operation_ids(id_prefix))
     return router
+
+
+def _only(router: APIRouter, name: str) -> APIRouter:
+    """One route of a resource router, to mount the same handler under one more scope."""
+    picked = APIRouter()
+    picked.routes.extend(r for r in router.routes if isinstance(r, APIRoute) and r.name == name)
+    assert picked.routes, f"no route named {name}"
+    return picked
 
 
 def create_api(runtime: Runtime) -> FastAPI:
@@ -73,7 +89,17 @@ def create_api(runtime: Runtime) -> FastAPI:
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 
     api.include_router(meta_router, responses=AUTH_RESPONSES, generate_unique_id_function=_operation_ids(""))
-    api.include_router(_tenant_router("/org", org_scope, ""), responses=AUTH_RESPONSES)
+    api.include_router(_tenant_router("/org", org_scope, "", ORG_ONLY_ROUTERS), responses=AUTH_RESPONSES)
+    # The all-accounts findings list is the org list handler under the licensed sub-accounts scope;
+    # it must be routed before /msp/accounts/{account_id} would take "findings" for an account ID.
+    all_accounts = APIRouter(prefix="/msp/accounts", dependencies=[Depends(msp_licensed_scope)])
+    all_accounts.include_router(
+        _only(findings_router, "get_findings"), generate_unique_id_function=_operation_ids("msp_all_accounts_")
+    )
+    msp_ids = _operation_ids("msp_")
+    api.include_router(msp_accounts_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
+    api.include_router(all_accounts, responses=AUTH_RESPONSES)
+    api.include_router(msp_account_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
     api.include_router(
         _tenant_router("/msp/accounts/{account_id}", msp_account_scope, "msp_"), responses=AUTH_RESPONSES
     )

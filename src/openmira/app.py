@@ -1,4 +1,4 @@
-"""create_app(): one ASGI app with the token service, the Public API and its docs."""
+"""create_app(): one ASGI app with the token service, the Public API and its docs, and the web console."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from openmira import __version__
 from openmira.api import create_api
 from openmira.config import API_PREFIX, Settings, get_settings
+from openmira.console import CONSOLE_PREFIX, create_console
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware
 from openmira.oauth.routes import router as oauth_router
@@ -41,7 +42,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse(f"{API_PREFIX}/ui/")
+        return RedirectResponse(f"{CONSOLE_PREFIX}/sign-in")
+
+    @app.get(CONSOLE_PREFIX, include_in_schema=False)
+    def console_root() -> RedirectResponse:
+        return RedirectResponse(f"{CONSOLE_PREFIX}/")
 
     app.mount(API_PREFIX, create_api(runtime))
+    app.mount(CONSOLE_PREFIX, create_console(runtime))
     return app

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     commit_hash: str = "unknown"
     build_time: str = "unknown"
+    console_secret: str | None = Field(
+        default=None,
+        description="Signs console cookies; default: a random secret created once and kept in the database.",
+        repr=False,
+    )
 
     @field_validator("public_url")
     @classmethod

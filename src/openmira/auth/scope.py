@@ -59,16 +59,24 @@ def msp_account_scope(
     return scope
 
 
-def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+def _sub_accounts(request: Request, principal: Principal, session: DbSession, *, licensed_only: bool) -> TenantScope:
     _require_msp(principal)
-    ids = session.scalars(
-        select(Organization.id).where(
-            Organization.parent_id == principal.org_id, Organization.license != License.FREE
-        )
-    ).all()
-    scope = TenantScope(principal, frozenset(ids))
+    query = select(Organization.id).where(Organization.parent_id == principal.org_id)
+    if licensed_only:
+        query = query.where(Organization.license != License.FREE)
+    scope = TenantScope(principal, frozenset(session.scalars(query).all()))
     request.state.tenant_scope = scope
     return scope
+
+
+def msp_accounts_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+    """Every sub-account of the caller's MSP (the accounts list)."""
+    return _sub_accounts(request, principal, session, licensed_only=False)
+
+
+def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+    """Every licensed sub-account: the all-accounts findings leave free accounts out."""
+    return _sub_accounts(request, principal, session, licensed_only=True)
 
 
 def msp_principal(principal: ReadPrincipal) -> Principal:
@@ -77,8 +85,12 @@ def msp_principal(principal: ReadPrincipal) -> Principal:
 
 
 async def current_scope(request: Request) -> TenantScope:
-    """The scope resolved by the router-level dependency of the prefix the route is mounted under."""
-    return request.state.tenant_scope
+    """The scope resolved by the router-level dependency of the prefix the route is mounted under.
+
+    None only when that dependency's own parameters failed validation: FastAPI then answers 400
+    without calling the handler.
+    """
+    return getattr(request.state, "tenant_scope", None)  # type: ignore[return-value]
 
 
 Scoped = Annotated[TenantScope, Depends(current_scope)]

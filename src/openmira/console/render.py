@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from openmira.db.base import utcnow
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
+from openmira.users.models import Role
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,6 +58,13 @@ def format_age(value: datetime | None) -> str:
     return "just now"
 
 
+def role_name(role_id: int) -> str:
+    try:
+        return Role(role_id).label.title()
+    except ValueError:
+        return str(role_id)
+
+
 def person(user: Any) -> str:
     if user is None:
         return "—"
@@ -66,7 +74,9 @@ def person(user: Any) -> str:
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(dt=format_dt, age=format_age, safe_html=sanitize_html, person=person)
-templates.env.globals.update(STATUSES=STATUSES, RESOLUTIONS=RESOLUTIONS, FINDING_TYPES=FINDING_TYPES)
+templates.env.globals.update(
+    role_name=role_name, STATUSES=STATUSES, RESOLUTIONS=RESOLUTIONS, FINDING_TYPES=FINDING_TYPES
+)
 
 
 def render(

@@ -19,6 +19,7 @@ from openmira.console.deps import CheckedAdmin, ConsoleNotFound, CurrentUser
 from openmira.console.render import render
 from openmira.console.sessions import SignedIn
 from openmira.core.errors import ApiError
+from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel
 from openmira.findings.models import Finding
@@ -27,7 +28,7 @@ from openmira.orgs.models import Organization
 from openmira.runtime import get_runtime
 from openmira.users.models import User
 
-router = APIRouter()
+router = APIRouter(route_class=TransactionalRoute)
 
 ORG_PAGE = "/settings/organization"
 MSP_PAGE = "/msp/integrations"
@@ -79,18 +80,17 @@ def _render(
 ) -> Response:
     context: dict[str, Any] = {
         "org": me.org,
+        "page": page,
         "pairs": credentials.list_key_pairs(db, me.org.id),
         "can_manage": me.is_admin,
         "action_base": request.scope.get("root_path", "") + page + "/credentials",
         "issued": issued,
         "error": error,
-        "access_levels": AccessLevel,
     }
     if page == MSP_PAGE:
         context["accounts"] = _sub_accounts(db, me.org.id)
     else:
-        context["members"] = sorted(me.user and db.scalars(select(User).where(User.org_id == me.org.id)),
-                                    key=lambda u: u.email)
+        context["members"] = list(db.scalars(select(User).where(User.org_id == me.org.id).order_by(User.email)))
     return render(request, _page_for(page), context, status_code=status_code)
 
 
@@ -99,11 +99,72 @@ def _check_page(me: SignedIn, page: str) -> None:
         raise ConsoleNotFound()
 
 
+def _invalidate(request: Request, db: Session, client_id: str) -> None:
+    # Commit first, then drop this process's cached view, so the change is seen here at once
+    # (other processes see it within the cache's TTL).
+    db.commit()
+    get_runtime(request).credentials.invalidate(client_id)
+
+
 @router.get("/settings")
 def settings_home(request: Request) -> Response:
     return RedirectResponse(request.scope.get("root_path", "") + ORG_PAGE, status_code=303)
 
 
-@router.get(ORG_PAGE)
-def organization_settings(request: Request, db: CurrentUser.__metadata__ and Any, me: CurrentUser) -> Response:
-    raise NotImplementedError
+@router.get("/msp")
+def msp_home(request: Request) -> Response:
+    return RedirectResponse(request.scope.get("root_path", "") + MSP_PAGE, status_code=303)
+
+
+def _register(page: str) -> None:
+    @router.get(page, name=f"page{page}")
+    def show(request: Request, db: DbSession, me: CurrentUser) -> Response:
+        _check_page(me, page)
+        return _render(request, db, me, page)
+
+    @router.post(page + "/credentials", name=f"generate{page}")
+    def generate(
+        request: Request,
+        db: DbSession,
+        me: CheckedAdmin,
+        label: Annotated[str, Form()] = "",
+        access: Annotated[str, Form()] = AccessLevel.READ_WRITE.value,
+    ) -> Response:
+        _check_page(me, page)
+        if access not in {a.value for a in AccessLevel}:
+            return _render(request, db, me, page, error="Choose an access level.", status_code=400)
+        try:
+            made = credentials.create_key_pair(
+                db, me.org.id, label=label, access=AccessLevel(access), created_by=me.user.id
+            )
+        except ApiError as exc:
+            db.rollback()
+            return _render(request, db, me, page, error=exc.detail, status_code=exc.status)
+        db.commit()
+        issued = Issued("generated", made.pair.client_id, made.client_secret, made.pair.label, made.pair.access)
+        return _render(request, db, me, page, issued=issued)
+
+    @router.post(page + "/credentials/{client_id}/rotate", name=f"rotate{page}")
+    def rotate(request: Request, db: DbSession, me: CheckedAdmin, client_id: str) -> Response:
+        _check_page(me, page)
+        try:
+            made = credentials.rotate_key_pair(db, client_id, me.org.id)
+        except ApiError as exc:
+            raise ConsoleNotFound() from exc
+        _invalidate(request, db, client_id)
+        issued = Issued("rotated", made.pair.client_id, made.client_secret, made.pair.label, made.pair.access)
+        return _render(request, db, me, page, issued=issued)
+
+    @router.post(page + "/credentials/{client_id}/delete", name=f"delete{page}")
+    def delete(request: Request, db: DbSession, me: CheckedAdmin, client_id: str) -> Response:
+        _check_page(me, page)
+        try:
+            credentials.delete_key_pair(db, client_id, me.org.id)
+        except ApiError as exc:
+            raise ConsoleNotFound() from exc
+        _invalidate(request, db, client_id)
+        return RedirectResponse(request.scope.get("root_path", "") + page + "?deleted=1", status_code=303)
+
+
+_register(ORG_PAGE)
+_register(MSP_PAGE)

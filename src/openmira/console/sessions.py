@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openmira.console.models import ConsoleSecret, ConsoleSession
 from openmira.db.base import utcnow
-from openmira.orgs.models import Organization
+from openmira.orgs.models import Organization, OrgKind
 from openmira.users.models import Role, User
 
 SESSION_COOKIE = "openmira_console"
@@ -76,13 +76,35 @@ class CookieSigner:
 
 
 @dataclass(frozen=True)
+class UserInfo:
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    role_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    id: uuid.UUID
+    name: str
+    kind: str
+    parent_id: uuid.UUID | None
+    license: str
+
+    @property
+    def is_msp(self) -> bool:
+        return self.kind == OrgKind.MSP
+
+
+@dataclass(frozen=True)
 class SignedIn:
-    """Who is behind a console request."""
+    """Who is behind a console request: plain values, usable after the request's transaction ends."""
 
     session_id: str
     csrf_token: str
-    user: User
-    org: Organization
+    user: UserInfo
+    org: OrgInfo
 
     @property
     def is_admin(self) -> bool:
@@ -136,7 +158,12 @@ def resolve_session(db: Session, token: str | None) -> SignedIn | None:
         record.password_fp, password_fingerprint(user.password_hash)
     ):
         return None
-    return SignedIn(record.id, record.csrf_token, user, org)
+    return SignedIn(
+        record.id,
+        record.csrf_token,
+        UserInfo(user.id, user.email, user.first_name, user.last_name, tuple(user.role_ids)),
+        OrgInfo(org.id, org.name, org.kind, org.parent_id, org.license),
+    )
 
 
 def end_session(db: Session, session_id: str) -> None:

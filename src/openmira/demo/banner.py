@@ -35,6 +35,8 @@ def banner(settings: Settings, creds: list[DemoCredential]) -> str:
         f"  TOKEN=$(curl -s -X POST {base}/oauth/token -H 'Content-Type: application/json' -d '{body}'"
         " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         f'  curl -s {base}/public-api/v1/org/users -H "Authorization: Bearer $TOKEN"',
+        f"  curl -s '{base}/public-api/v1/org/findings?status=10&order_by=priority,created;desc'"
+        ' -H "Authorization: Bearer $TOKEN"',
         "",
         f"API base URL: {settings.api_base_url}",
         f"Token URL:    {base}/oauth/token",

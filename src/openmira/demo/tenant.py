@@ -1,4 +1,7 @@
-"""The demo tenant: an organization with users and a read-write and a read-only key pair.
+"""The demo tenant: an organization with users, a read-write and a read-only key pair, and data.
+
+The first run also fills the organization with realistic findings, installation keys and devices
+(``openmira.demo.seed.ensure_demo_data``); later runs leave existing data alone.
 
 Idempotent: the organization and users have fixed IDs, and the demo key pairs' secrets are kept in
 ``<data_dir>/demo-credentials.json`` (a demo convenience; real secrets are never stored) so that a
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel, KeyPair
+from openmira.demo.seed import ensure_demo_data
 from openmira.orgs import service as orgs
 from openmira.orgs.models import Organization
 from openmira.users import service as users
@@ -99,5 +103,6 @@ def ensure_demo_tenant(session: Session, data_dir: Path) -> list[DemoCredential]
         ensure_credential(session, saved, "org-ro", DEMO_ORG_ID, AccessLevel.READ_ONLY, "Demo read-only", admin.id),
     ]
     session.flush()
+    ensure_demo_data(session, DEMO_ORG_ID)
     save_credentials(path, creds)
     return creds

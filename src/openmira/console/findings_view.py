@@ -1,0 +1,117 @@
+"""Read-only finding queries for the console pages.
+
+Small on purpose: the console only lists and shows. Every query starts from an organization the
+caller has already been allowed to see (``deps.visible_org``); writes go through the API's services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
+from openmira.users.models import User
+
+PAGE_SIZE = 25
+EVIDENCE_LIMIT = 200
+OWNER_TYPES = (("responder", "Responders"), ("analyst", "Analysts"), ("manager", "Managers"))
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    status: int | None = None
+    priority: int | None = None
+    type: int | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.status is not None:
+            query = query.where(Finding.status == self.status)
+        if self.priority is not None:
+            query = query.where(Finding.priority == self.priority)
+        if self.type is not None:
+            query = query.where(Finding.type == self.type)
+        return query
+
+    def query_string(self, page: int | None = None) -> str:
+        parts = [f"{k}={v}" for k, v in (("status", self.status), ("priority", self.priority), ("type", self.type))
+                 if v is not None]
+        if page is not None:
+            parts.append(f"page={page}")
+        return "?" + "&".join(parts) if parts else ""
+
+
+@dataclass(frozen=True)
+class FindingPage:
+    items: list[Finding]
+    page: int
+    total_items: int
+
+    @property
+    def total_pages(self) -> int:
+        return -(-self.total_items // PAGE_SIZE)
+
+
+def list_findings(db: Session, org_id: uuid.UUID, filters: FindingFilters, page: int) -> FindingPage:
+    base = filters.apply(select(Finding).where(Finding.org_id == org_id))
+    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
+    items = db.scalars(
+        base.order_by(Finding.created.desc(), Finding.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    )
+    return FindingPage(list(items), page, total)
+
+
+def get_finding(db: Session, org_id: uuid.UUID, finding_id: uuid.UUID) -> Finding | None:
+    return db.scalar(select(Finding).where(Finding.id == finding_id, Finding.org_id == org_id))
+
+
+def people(db: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, User]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def owners(db: Session, finding_id: uuid.UUID) -> dict[str, list[User]]:
+    rows = db.execute(
+        select(FindingOwner.owner_type, User)
+        .join(User, User.id == FindingOwner.user_id)
+        .where(FindingOwner.finding_id == finding_id)
+        .order_by(FindingOwner.position, User.email)
+    ).all()
+    grouped: dict[str, list[User]] = defaultdict(list)
+    for owner_type, user in rows:
+        grouped[owner_type].append(user)
+    return grouped
+
+
+def comments(db: Session, finding_id: uuid.UUID) -> list[tuple[FindingComment, User | None]]:
+    rows = db.execute(
+        select(FindingComment, User)
+        .outerjoin(User, User.id == FindingComment.sender_id)
+        .where(FindingComment.finding_id == finding_id)
+        .order_by(FindingComment.created, FindingComment.id)
+    ).all()
+    return [(c, u) for c, u in rows]
+
+
+def evidence(db: Session, finding_id: uuid.UUID) -> tuple[list[str], list[dict[str, Any]], int]:
+    """(keys in first-seen order, the first rows, the total number of rows)."""
+    total = db.scalar(select(func.count()).where(EvidenceRow.finding_id == finding_id)) or 0
+    rows = [
+        r.data or {}
+        for r in db.scalars(
+            select(EvidenceRow)
+            .where(EvidenceRow.finding_id == finding_id)
+            .order_by(EvidenceRow.position, EvidenceRow.id)
+            .limit(EVIDENCE_LIMIT)
+        )
+    ]
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return list(keys), rows, total

@@ -1,0 +1,149 @@
+"""Finding endpoints (contract section 7), mounted under ``/org`` and ``/msp/accounts/{account_id}``.
+
+``details_router`` holds ``/findings/{finding_id}/details``, which Blumira serves under ``/org`` only.
+The handlers read the tenant scope resolved by the prefix, so ``get_findings`` can also be mounted
+at ``/msp/accounts/findings`` behind ``msp_licensed_scope``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
+
+from openmira.auth.principal import WritePrincipal
+from openmira.auth.scope import Scoped
+from openmira.core.envelope import Envelope, ListEnvelope
+from openmira.core.paging import PageRequest, page_request
+from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.findings import actions, comments, evidence, service
+from openmira.findings.filters import openapi_parameters
+from openmira.findings.schemas import (
+    AssignIn,
+    CommentIn,
+    CommentOut,
+    EvidenceEnvelope,
+    FindingDetails,
+    FindingOut,
+    ResolveIn,
+)
+from openmira.runtime import Runtime, get_runtime
+
+router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
+details_router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
+
+FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
+Paging = Annotated[PageRequest, Depends(page_request)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+OrderBy = Annotated[
+    str | None,
+    Query(
+        description=(
+            "`field[;asc|desc][,field2[;dir]...]`, default `created;desc`; the finding ID breaks ties. "
+            f"Fields: {', '.join(sorted(service.ORDER_COLUMNS))}."
+        )
+    ),
+]
+
+
+def _ok(data: BaseModel) -> dict[str, Any]:
+    return {"status": "OK", "data": data}
+
+
+@router.get(
+    "/findings",
+    response_model=ListEnvelope[FindingOut],
+    summary="List findings (paged, filtered)",
+    description=(
+        "Filters are `<field>` or `<field>.<op>` query parameters, all ANDed (see the contract's filter "
+        "grammar): `eq`, `!eq`, `in`, `!in` (comma-separated), `contains`, `!contains`, `regex`, `!regex` "
+        "(partial match), `lt`, `!lt` (>=), `gt`, `!gt` (<=). Unknown parameters are ignored."
+    ),
+    openapi_extra={"parameters": openapi_parameters()},
+)
+def get_findings(
+    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
+) -> dict[str, Any]:
+    return service.list_findings(session, request, page, scope.org_ids, order_by)
+
+
+@router.get("/findings/{finding_id}", response_model=Envelope[FindingOut], summary="Get a finding")
+def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> dict[str, Any]:
+    finding = service.get_finding(session, scope.org_ids, finding_id)
+    return _ok(service.serialize_findings(session, [finding])[0])
+
+
+@details_router.get(
+    "/findings/{finding_id}/details",
+    response_model=Envelope[FindingDetails],
+    summary="Get a finding with owners, summary, resolution notes and console link",
+)
+def get_details(finding_id: FindingId, session: DbSession, scope: Scoped, runtime: RuntimeDep) -> dict[str, Any]:
+    finding = service.get_finding(session, scope.org_ids, finding_id)
+    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+
+
+@router.get(
+    "/findings/{finding_id}/comments", response_model=ListEnvelope[CommentOut], summary="List a finding's comments"
+)
+def get_comments(
+    request: Request, finding_id: FindingId, session: DbSession, scope: Scoped, page: Paging
+) -> dict[str, Any]:
+    return comments.list_comments(session, request, page, scope.org_ids, finding_id)
+
+
+@router.post(
+    "/findings/{finding_id}/comments",
+    status_code=201,
+    response_model=Envelope[CommentOut],
+    summary="Add a comment to a finding",
+)
+def add_comment(
+    finding_id: FindingId, body: CommentIn, session: DbSession, scope: Scoped, principal: WritePrincipal
+) -> dict[str, Any]:
+    return _ok(comments.add_comment(session, scope.org_ids, finding_id, body))
+
+
+@router.post(
+    "/findings/{finding_id}/resolve", response_model=Envelope[FindingDetails], summary="Resolve a finding"
+)
+def resolve_finding(
+    finding_id: FindingId,
+    body: ResolveIn,
+    session: DbSession,
+    scope: Scoped,
+    principal: WritePrincipal,
+    runtime: RuntimeDep,
+) -> dict[str, Any]:
+    finding = actions.resolve_finding(session, scope.org_ids, finding_id, body, principal.user_id)
+    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+
+
+@router.post(
+    "/findings/{finding_id}/assign",
+    response_model=Envelope[FindingDetails],
+    summary="Replace the responders, analysts or managers of a finding",
+)
+def assign_finding(
+    finding_id: FindingId,
+    body: AssignIn,
+    session: DbSession,
+    scope: Scoped,
+    principal: WritePrincipal,
+    runtime: RuntimeDep,
+) -> dict[str, Any]:
+    finding = actions.assign_finding(session, scope.org_ids, finding_id, body, principal.user_id)
+    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+
+
+@router.get(
+    "/findings/{finding_id}/evidence",
+    response_model=EvidenceEnvelope,
+    summary="List a finding's evidence rows (paged) and their keys",
+)
+def get_evidence(
+    request: Request, finding_id: FindingId, session: DbSession, scope: Scoped, page: Paging
+) -> dict[str, Any]:
+    return evidence.list_evidence(session, request, page, scope.org_ids, finding_id)

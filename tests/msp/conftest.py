@@ -1,0 +1,116 @@
+"""Two MSPs: MSP A with two licensed sub-accounts and a free one, MSP B with one sub-account."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from openmira.agents.models import AgentDevice, AgentKey
+from openmira.orgs.models import License
+from openmira.orgs.service import create_org
+from openmira.users.models import Role
+from openmira.users.service import create_user
+from tests.findings.factory import BASE_TIME, add_comment, add_evidence, make_finding
+from tests.helpers import Tenant, make_tenant
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    name: str
+    license: str
+    user_ids: list[uuid.UUID]
+    finding_ids: list[uuid.UUID]
+    open_count: int
+    device_ids: list[uuid.UUID]
+    key_ids: list[uuid.UUID]
+    comment_finding: uuid.UUID
+
+
+def make_account(db: Session, msp: Tenant, name: str, license: License, rng: random.Random, n: int) -> Account:
+    org = create_org(db, name, parent_id=msp.org_id, license=license)
+    return populate(db, org.id, name, license.value, rng, n)
+
+
+def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: random.Random, n: int) -> Account:
+    """Users, findings (with a comment and evidence), an installation key and devices in one org."""
+    org = SimpleNamespace(id=org_id)
+    users = [
+        create_user(
+            db, org.id, f"{role.label}-{uuid.uuid4().hex[:6]}@{name.lower().replace(' ', '')}.example", roles=[role]
+        )
+        for role in (Role.ADMINISTRATOR, Role.RESPONDER)
+    ]
+    findings = []
+    open_count = 0
+    for i in range(n):
+        status = rng.choice([10, 40])
+        open_count += status == 10
+        findings.append(
+            make_finding(
+                db,
+                org.id,
+                name=f"{name} finding {i}",
+                status=status,
+                priority=rng.randint(1, 5),
+                created=BASE_TIME + timedelta(minutes=rng.randint(0, 50)),
+            )
+        )
+    add_comment(db, findings[0], users[0].id, "<p>Looked at it</p>", BASE_TIME)
+    add_evidence(db, findings[0], [{"src_ip": "10.0.0.1", "user_name": "bob"}])
+    key = AgentKey(org_id=org.id, description=f"{name} key", agent_seat_count=10)
+    db.add(key)
+    db.flush()
+    devices = [AgentDevice(org_id=org.id, key_id=key.id, hostname=f"{name}-host-{i}", plat="linux") for i in range(3)]
+    db.add_all(devices)
+    db.flush()
+    return Account(
+        org.id,
+        name,
+        license,
+        [u.id for u in users],
+        [f.id for f in findings],
+        open_count,
+        [d.id for d in devices],
+        [key.id],
+        findings[0].id,
+    )
+
+
+@dataclass
+class MspWorld:
+    msp_a: Tenant
+    msp_b: Tenant
+    plain: Tenant
+    plain_data: Account
+    a1: Account
+    a2: Account
+    free: Account
+    b1: Account
+
+
+@pytest.fixture
+def world(db: Session, client: TestClient) -> MspWorld:
+    rng = random.Random(7)
+    msp_a = make_tenant(db, client, "MSP A", msp=True)
+    msp_b = make_tenant(db, client, "MSP B", msp=True)
+    plain = make_tenant(db, client, "Plain Org")
+    world = MspWorld(
+        msp_a,
+        msp_b,
+        plain,
+        plain_data=populate(db, plain.org_id, "Plain Org", "ADVANCED", rng, 4),
+        a1=make_account(db, msp_a, "Alpha One", License.ADVANCED, rng, 12),
+        a2=make_account(db, msp_a, "Alpha Two", License.M365, rng, 9),
+        free=make_account(db, msp_a, "Alpha Free", License.FREE, rng, 5),
+        b1=make_account(db, msp_b, "Bravo One", License.ADVANCED, rng, 7),
+    )
+    db.commit()
+    return world

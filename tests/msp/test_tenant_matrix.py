@@ -1,0 +1,131 @@
+"""Tenant isolation, generated from the OpenAPI document.
+
+Every operation with IDs in its path is called with IDs of another MSP's account, of a sibling
+sub-account, of a free sub-account, and (for /org) of another organization: each is a 404 that shows no
+foreign data. The same call with the caller's own IDs succeeds, so the matrix can fail. Every /msp
+operation through an organization key is a 403.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import API, assert_problem
+from tests.msp.conftest import Account, MspWorld
+
+OBJECT_PARAMS = {"finding_id": "finding_ids", "device_id": "device_ids", "key_id": "key_ids"}
+
+
+def _operations(client: TestClient) -> list[tuple[str, str, str]]:
+    spec = client.get(f"{API}/openapi.json").json()
+    return [
+        (method.upper(), path, op["operationId"])
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if "{" in path
+    ]
+
+
+def _body(operation_id: str, account: Account) -> dict[str, Any] | None:
+    if operation_id.endswith("add_comment"):
+        return {"body": "<p>checked</p>", "sender": str(account.user_ids[0])}
+    if operation_id.endswith("resolve_finding"):
+        return {"resolution": 20, "resolution_notes": "benign"}
+    if operation_id.endswith("assign_finding"):
+        return {"owner_type": "responder", "owners": [str(account.user_ids[1])]}
+    return None
+
+
+def _url(path: str, account_id: Any, objects: Account) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "account_id":
+            return str(account_id)
+        assert name in OBJECT_PARAMS, f"the tenant matrix does not know path parameter {name!r}: add it"
+        return str(getattr(objects, OBJECT_PARAMS[name])[0])
+
+    return API + re.sub(r"\{(\w+)\}", value, path)
+
+
+def _call(client: TestClient, method: str, url: str, headers: dict[str, str], body: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+    return client.request(method, url, headers=headers, json=body)
+
+
+def _foreign_markers(account: Account, url: str) -> list[str]:
+    """What of the other tenant must not show; the IDs the caller sent may be echoed back."""
+    markers = [
+        str(account.id),
+        *(str(i) for i in account.finding_ids),
+        *(str(i) for i in account.device_ids),
+        *(str(i) for i in account.user_ids),
+        account.name,
+    ]
+    return [m for m in markers if m not in url]
+
+
+@pytest.mark.parametrize("case", ["other-msp", "sibling", "free-sibling"])
+def test_msp_operations_never_cross_tenants(client: TestClient, world: MspWorld, case: str) -> None:
+    headers = world.msp_a.rw.headers
+    operations = [op for op in _operations(client) if op[1].startswith("/msp/accounts/{account_id}")]
+    assert len(operations) >= 10
+    for method, path, operation_id in operations:
+        if case == "other-msp":
+            account_id, objects = world.b1.id, world.b1
+        else:
+            account_id, objects = world.a1.id, world.a2 if case == "sibling" else world.free
+        if case != "other-msp" and path == "/msp/accounts/{account_id}":
+            continue  # the account itself is the caller's own
+        if case != "other-msp" and not any(f"{{{p}}}" in path for p in OBJECT_PARAMS):
+            continue  # only the account in the path, and it is the caller's own
+        body = _body(operation_id, world.a1)
+        url = _url(path, account_id, objects)
+        response = _call(client, method, url, headers, body)
+        assert_problem(response, 404)
+        for marker in _foreign_markers(objects, url):
+            assert marker not in response.text, (operation_id, marker)
+
+
+def test_the_same_msp_calls_with_own_ids_succeed(client: TestClient, world: MspWorld) -> None:
+    for method, path, operation_id in _operations(client):
+        if not path.startswith("/msp/accounts/{account_id}"):
+            continue
+        response = _call(
+            client, method, _url(path, world.a1.id, world.a1), world.msp_a.rw.headers, _body(operation_id, world.a1)
+        )
+        assert response.status_code < 300, (operation_id, response.text)
+
+
+def test_org_operations_never_cross_organizations(client: TestClient, world: MspWorld) -> None:
+    headers = world.plain.rw.headers
+    for method, path, operation_id in _operations(client):
+        if not path.startswith("/org/"):
+            continue
+        body = _body(operation_id, world.plain_data)
+        for foreign in (world.a1, world.b1):
+            url = _url(path, None, foreign)
+            response = _call(client, method, url, headers, body)
+            assert_problem(response, 404)
+            for marker in _foreign_markers(foreign, url):
+                assert marker not in response.text, (operation_id, marker)
+        own = _call(client, method, _url(path, None, world.plain_data), headers, body)
+        assert own.status_code < 300, (operation_id, own.text)
+
+
+def test_msp_writes_through_an_org_key_are_refused(client: TestClient, world: MspWorld) -> None:
+    writes = [op for op in _operations(client) if op[1].startswith("/msp/") and op[0] != "GET"]
+    assert writes
+    for method, path, operation_id in writes:
+        response = _call(
+            client, method, _url(path, world.a1.id, world.a1), world.plain.rw.headers, _body(operation_id, world.a1)
+        )
+        assert_problem(response, 403)
+
+
+def test_free_accounts_findings_are_not_in_all_accounts(client: TestClient, world: MspWorld) -> None:
+    body = client.get(f"{API}/msp/accounts/findings?limit=5000", headers=world.msp_a.rw.headers).json()
+    ids = {i["finding_id"] for i in body["data"]}
+    assert ids and not ids & {str(f) for f in world.free.finding_ids}

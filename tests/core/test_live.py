@@ -69,7 +69,7 @@ def test_two_processes_share_one_budget_through_redis(
         token = _token(a.url, hammered, hammered_secret)
         headers = {"Authorization": f"Bearer {token}"}
         with a.client() as ca, b.client() as cb:
-            for attempt in range(3):
+            for _attempt in range(3):
                 time.sleep(1.1)  # an empty window
                 start = time.monotonic()
                 codes = [(ca if i % 2 else cb).get(f"{API}/org/users", headers=headers).status_code for i in range(11)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient

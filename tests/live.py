@@ -46,9 +46,8 @@ def live_server(database_url: str, log_dir: Path, log_level: str = "warning", **
     log = log_dir / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "openmira.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level],
-            env=server_env(database_url, **env), stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "openmira.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=server_env(database_url, OPENMIRA_LOG_LEVEL=log_level, **env), stdout=out, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:

@@ -14,7 +14,8 @@ from openmira.api import create_api
 from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
 from openmira.core.errors import install_problem_handlers
-from openmira.core.limits import BodyLimitMiddleware
+from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
+from openmira.core.observability import RequestContextMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
 
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLimitsMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(oauth_router)
 
     @app.get("/", include_in_schema=False)

@@ -77,6 +77,7 @@ def backend(database_url: str) -> str:
 
 def shot(page: Any, backend: str, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page repeats the sticky bar
     page.screenshot(path=str(SCREENSHOTS / f"{backend}-{name}.png"), full_page=True)
 
 
@@ -161,6 +162,10 @@ def test_generate_use_rotate_and_delete_a_key_pair(page: Any, server: LiveServer
     assert users_status(server, first_token) == 200
 
     issued.get_by_role("button", name="Done").click()
+    # The secret left the page, and reloading does not post the form again.
+    assert page.url.endswith("/console/settings/organization")
+    page.reload()
+    assert page.locator("#credentials-table tbody tr").count() == 1
     row = page.locator(f"tr[data-client-id='{client_id}']")
     assert row.is_visible() and "SOAR integration" in row.inner_text() and "Read-write" in row.inner_text()
     assert secret not in page.content()

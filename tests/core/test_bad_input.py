@@ -55,3 +55,18 @@ def test_lying_content_length_is_refused(client: TestClient, tenant: Tenant) -> 
     response = client.post(f"{API}/org/users", headers={**tenant.rw.headers, "Content-Type": "application/json"},
                            content=chunks())
     assert_problem(response, 413)
+
+
+def test_too_many_query_parameters_and_too_long_urls(client: TestClient, tenant: Tenant) -> None:
+    many = "&".join(f"p{i}=1" for i in range(65))
+    assert_problem(client.get(f"{API}/org/users?{many}", headers=tenant.rw.headers), 400)
+    assert client.get(f"{API}/org/users?{'&'.join(f'p{i}=1' for i in range(60))}",
+                      headers=tenant.rw.headers).status_code == 200
+    assert_problem(client.get(f"{API}/org/users?x={'a' * 9000}", headers=tenant.rw.headers), 414)
+
+
+def test_every_response_carries_a_request_id(client: TestClient, tenant: Tenant) -> None:
+    mine = client.get(f"{API}/org/users", headers={**tenant.rw.headers, "X-Request-ID": "trace-123"})
+    assert mine.headers["x-request-id"] == "trace-123"
+    hostile = client.get(f"{API}/org/users", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert hostile.status_code == 401 and len(hostile.headers["x-request-id"]) == 32

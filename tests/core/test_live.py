@@ -115,5 +115,10 @@ def test_server_log_never_shows_a_secret(database_url: str, db: Session, tmp_pat
             http.post("/oauth/token", json={"grant_type": "client_credentials", "client_id": client_id,
                                             "client_secret": "wrong-" + secret})
     log = server.log.read_text()
-    assert "POST /oauth/token" in log  # the access log was on
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    requests = [e for e in lines if e["logger"] == "openmira.request" and not e["path"].endswith("/health")]
+    assert [(e["method"], e["path"], e["status"]) for e in requests] == [
+        ("POST", "/oauth/token", 200), ("GET", f"{API}/org/users", 200), ("POST", "/oauth/token", 401)
+    ]
+    assert requests[1]["client_id"] == client_id and all(len(e["request_id"]) == 32 for e in requests)
     assert secret not in log and token not in log

@@ -44,6 +44,7 @@ def _serve(workers: int) -> None:
     import uvicorn
 
     from openmira.config import get_settings
+    from openmira.core.observability import log_config
 
     settings = get_settings()
     uvicorn.run(
@@ -53,6 +54,8 @@ def _serve(workers: int) -> None:
         port=settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )

@@ -83,6 +83,7 @@ def _render(
         "page": page,
         "pairs": credentials.list_key_pairs(db, me.org.id),
         "can_manage": me.is_admin,
+        "page_url": request.scope.get("root_path", "") + page,
         "action_base": request.scope.get("root_path", "") + page + "/credentials",
         "issued": issued,
         "error": error,

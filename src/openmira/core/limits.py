@@ -94,3 +94,29 @@ class JsonBodyMiddleware:
                 await problem(415, f"the body must be application/json, not {media_type}")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+MAX_URL_BYTES = 8192
+MAX_QUERY_PARAMS = 64
+
+
+class RequestLimitsMiddleware:
+    """Bounds on what a caller controls in the request line: URL length and number of query parameters.
+
+    Header size is bounded by the server (uvicorn refuses header blocks over its limit).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            if len(scope.get("raw_path") or scope["path"].encode()) + len(query) > MAX_URL_BYTES:
+                await _error(scope, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")(scope, receive, send)
+                return
+            if query.count(b"&") + 1 > MAX_QUERY_PARAMS:
+                detail = f"more than {MAX_QUERY_PARAMS} query parameters"
+                await _error(scope, 400, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

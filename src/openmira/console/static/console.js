@@ -92,7 +92,7 @@
         // becomes a plain GET instead of re-sending the form (which would generate another pair).
         dialog.addEventListener("close", function () { dialog.remove(); });
         if (window.history && window.history.replaceState) {
-          window.history.replaceState(null, "", window.location.pathname);
+          window.history.replaceState(null, "", dialog.getAttribute("data-discard") || window.location.pathname);
         }
       }
       openDialog(dialog);

@@ -42,7 +42,12 @@ class Tenant:
 
 
 def get_token(client: TestClient | httpx.Client, client_id: str, secret: str, *, form: bool = False) -> str:
-    body = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "audience": "public-api"}
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": secret,
+        "audience": "public-api",
+    }
     response = client.post("/oauth/token", data=body) if form else client.post("/oauth/token", json=body)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]

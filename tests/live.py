@@ -41,12 +41,15 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, log_dir: Path, log_level: str = "warning", **env: str) -> Iterator[LiveServer]:
+def live_server(
+    database_url: str, log_dir: Path, log_level: str = "warning", workers: int = 1, **env: str
+) -> Iterator[LiveServer]:
     port = free_port()
     log = log_dir / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "openmira.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "openmira.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)],
             env=server_env(database_url, OPENMIRA_LOG_LEVEL=log_level, **env), stdout=out, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)

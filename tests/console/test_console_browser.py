@@ -96,7 +96,8 @@ def token_response(server: LiveServer, client_id: str, secret: str) -> httpx.Res
 
 
 def users_status(server: LiveServer, token: str) -> int:
-    return httpx.get(f"{server.url}{API}/org/users", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.get(f"{server.url}{API}/org/users", headers=headers, timeout=10).status_code
 
 
 def _org_with_people(db: Session, name: str) -> tuple[uuid.UUID, str, str]:
@@ -261,7 +262,8 @@ def test_comment_html_cannot_run_in_the_finding_page(page: Any, server: LiveServ
     assert page.get_by_role("heading", name="Suspicious PowerShell download cradle").is_visible()
     comment = page.locator("#comments .comment-body")
     assert "benign" in comment.inner_text()
-    assert comment.locator("script, style, iframe, img, svg, form, [onerror], [onclick], [onload], [style]").count() == 0
+    dangerous = "script, style, iframe, img, svg, form, [onerror], [onclick], [onload], [style]"
+    assert comment.locator(dangerous).count() == 0
     assert page.locator("a[href^='javascript' i]").count() == 0
     page.get_by_text("click me").click()
     page.get_by_text("styled").click()
@@ -277,8 +279,8 @@ def test_msp_portal_integrations(page: Any, server: LiveServer, db: Session, bac
     msp = create_org(db, "Northwind Managed Security", msp=True)
     email = f"msp-{uuid.uuid4().hex[:6]}@northwind.example"
     create_user(db, msp.id, email, first_name="Nora", last_name="Lind", roles=[Role.ADMINISTRATOR], password=PASSWORD)
-    accounts = [create_org(db, n, parent_id=msp.id, license=lic) for n, lic in
-                [("Contoso Dental", License.ADVANCED), ("Fabrikam Legal", License.M365), ("Tailspin Toys", License.FREE)]]
+    licenses = [("Contoso Dental", License.ADVANCED), ("Fabrikam Legal", License.M365), ("Tailspin Toys", License.FREE)]
+    accounts = [create_org(db, n, parent_id=msp.id, license=lic) for n, lic in licenses]
     db.commit()
     make_finding(db, accounts[0].id, name="Impossible travel for j.doe", priority=2)
     sign_in(page, email)

@@ -268,3 +268,21 @@ def test_findings_list_filters_and_pages(client: TestClient, db: Session, tenant
     assert "3 findings" in client.get(f"{C}/orgs/{tenant.org_id}/findings?type=30&status=10").text
     # Nonsense filter values mean "any", never an error page.
     assert "30 findings" in client.get(f"{C}/orgs/{tenant.org_id}/findings?status=x&priority=9&page=-3").text
+
+
+def test_the_api_finding_url_opens_the_finding_page(client: TestClient, db: Session, tenant: Tenant) -> None:
+    finding = make_finding(db, tenant.org_id, name="Finding from the API")
+    details = client.get(f"{API}/org/findings/{finding.id}/details", headers=tenant.ro.headers)
+    assert details.status_code == 200, details.text
+    url = details.json()["data"]["url"]
+    assert url.startswith("http://testserver/console/")
+    path = url.removeprefix("http://testserver")
+    # Signed out, the link goes through sign-in and comes back.
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303 and "/console/sign-in?next=" in response.headers["location"]
+    email = with_password(db, tenant.analyst_id)
+    token = csrf_of(client.get(response.headers["location"]).text)
+    response = client.post(f"{C}/sign-in", follow_redirects=False,
+                           data={"email": email, "password": PASSWORD, "csrf_token": token, "next": path})
+    assert response.headers["location"] == path
+    assert "Finding from the API" in client.get(path).text

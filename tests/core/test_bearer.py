@@ -206,3 +206,33 @@ def test_unknown_paths_and_wrong_methods_are_problem_documents(client: TestClien
     response = client.delete(USERS, headers=tenant.rw.headers)
     assert_problem(response, 405)
     assert "GET" in response.headers.get("allow", "")
+
+
+def test_forged_and_misused_tokens_are_refused_on_every_operation(
+    client: TestClient, tenant: Tenant, runtime: Runtime, db: Session
+) -> None:
+    kid, _ = runtime.keys.signing_key()
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = {
+        "alg-none": f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{_b64(_claims(tenant))}.",
+        "foreign-key": jwt.encode(_claims(tenant), stranger, algorithm="RS256", headers={"kid": kid}),
+        "expired": _sign(runtime, _claims(tenant, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)),
+        "wrong-aud": _sign(runtime, _claims(tenant, aud="another-api")),
+        "wrong-iss": _sign(runtime, _claims(tenant, iss="https://evil.example/")),
+        "tampered": ".".join([tenant.ro.token.split(".")[0], _b64(_claims(tenant)), tenant.ro.token.split(".")[2]]),
+    }
+    rotated_token = tenant.rw.token
+    rotate_key_pair(db, tenant.rw.client_id)
+    db.commit()
+    runtime.credentials.invalidate(tenant.rw.client_id)
+    forged["revoked"] = rotated_token
+    spec = client.get(f"{API}/openapi.json").json()
+    operations = [(m.upper(), p) for p, item in spec["paths"].items() for m in item if p != "/health"]
+    assert len(operations) >= 15
+    for method, path in operations:
+        url = API + "/".join(
+            "00000000-0000-4000-8000-000000000000" if s.startswith("{") else s for s in path.split("/")
+        )
+        for name, token in forged.items():
+            response = client.request(method, url, headers={"Authorization": f"Bearer {token}"}, json={})
+            assert response.status_code == 401, (name, method, path, response.text)

@@ -1,7 +1,8 @@
 """Read-only finding queries for the console pages.
 
 Small on purpose: the console only lists and shows. Every query starts from an organization the
-caller has already been allowed to see (``deps.visible_org``); writes go through the API's services.
+caller has already been allowed to see (``deps.visible_org``), through the findings service's own
+tenant query (``scoped_findings`` / ``get_finding``); the console writes nothing here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from openmira.core.errors import NotFound
+from openmira.findings import service as findings
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.users.models import User
 
@@ -57,7 +60,7 @@ class FindingPage:
 
 
 def list_findings(db: Session, org_id: uuid.UUID, filters: FindingFilters, page: int) -> FindingPage:
-    base = filters.apply(select(Finding).where(Finding.org_id == org_id))
+    base = filters.apply(findings.scoped_findings([org_id]))
     total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
     items = db.scalars(
         base.order_by(Finding.created.desc(), Finding.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
@@ -66,7 +69,10 @@ def list_findings(db: Session, org_id: uuid.UUID, filters: FindingFilters, page:
 
 
 def get_finding(db: Session, org_id: uuid.UUID, finding_id: uuid.UUID) -> Finding | None:
-    return db.scalar(select(Finding).where(Finding.id == finding_id, Finding.org_id == org_id))
+    try:
+        return findings.get_finding(db, [org_id], finding_id)
+    except NotFound:
+        return None
 
 
 def people(db: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, User]:

@@ -49,3 +49,20 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _framework_app() -> Any:
+    """For reference, not the floor: FastAPI (OpenMira's framework) answering the same fixed body."""
+    from fastapi import FastAPI, Request, Response
+
+    api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @api.api_route("/{size}", methods=["GET", "POST"])
+    async def fixed(size: int, request: Request) -> Response:
+        await request.body()
+        return Response(fixed_body(max(28, min(size, 10_000_000))), media_type="application/json")
+
+    return api
+
+
+framework_app = _framework_app()

@@ -28,6 +28,8 @@ class Measurement:
     body_bytes: int
     result: WrkResult
     floor: WrkResult | None = None
+    # For reference: the same body from a FastAPI route (measured on one worker only).
+    framework: WrkResult | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -38,8 +40,8 @@ class Measurement:
 class Run:
     options: Options
     measurements: list[Measurement] = field(default_factory=list)
-    # The floor for a (workers, method, body size) is measured once and reused for bodies within 1%.
-    _floors: dict[tuple[int, str], list[tuple[int, WrkResult]]] = field(default_factory=dict)
+    # A floor for a (kind, workers, method, body size) is measured once and reused for bodies within 1%.
+    floors: dict[tuple[str, int, str], list[tuple[int, WrkResult]]] = field(default_factory=dict)
 
 
 def _token(base_url: str, pair: KeyPair) -> str:
@@ -97,17 +99,31 @@ def _floor_request(request: Request, size: int) -> Request:
     return Request(request.method, f"/{size}", request.headers, request.body)
 
 
-def _measure_floors(run: Run, workers: int, pending: list[tuple[Measurement, Request]], log: Log) -> None:
-    with servers.floor(workers=workers) as server:
+def _measure_floors(
+    run: Run, workers: int, pending: list[tuple[Measurement, Request]], log: Log, *, framework: bool = False
+) -> list[WrkResult]:
+    kind = "fastapi" if framework else "floor"
+    results = []
+    with servers.floor(workers=workers, framework=framework) as server:
         for measurement, request in pending:
-            known = run._floors.setdefault((workers, request.method), [])
+            known = run.floors.setdefault((kind, workers, request.method), [])
             floor = next((r for size, r in known if abs(size - measurement.body_bytes) <= 0.01 * size), None)
             if floor is None:
                 floor = _drive(run.options, server.base_url, _floor_request(request, measurement.body_bytes))
                 known.append((measurement.body_bytes, floor))
-                log(f"  floor    {workers}w  {request.method:4} {measurement.body_bytes:>7,} B  "
+                log(f"  {kind:8} {workers}w  {request.method:4} {measurement.body_bytes:>7,} B  "
                     f"{floor.rps:8.0f} req/s  p50 {floor.p50_ms:7.2f} ms  p99 {floor.p99_ms:7.2f} ms")
-            run.measurements.append(replace(measurement, floor=floor))
+            results.append(floor)
+    return results
+
+
+def _with_floors(run: Run, workers: int, pending: list[tuple[Measurement, Request]], log: Log) -> None:
+    floors = _measure_floors(run, workers, pending, log)
+    frameworks: list[WrkResult | None] = [None] * len(pending)
+    if workers == 1 and run.options.framework_floor:
+        frameworks = list(_measure_floors(run, workers, pending, log, framework=True))
+    for (measurement, _), floor, framework in zip(pending, floors, frameworks, strict=True):
+        run.measurements.append(replace(measurement, floor=floor, framework=framework))
 
 
 def execute(options: Options, log: Log = print) -> Run:
@@ -123,5 +139,5 @@ def execute(options: Options, log: Log = print) -> Run:
                     names = [n for n in options.operations if workers == 1 or n in MULTI_WORKER_OPERATIONS]
                     if names:
                         pending = _measure_openmira(run, dataset, backend, workers, names, log)
-                        _measure_floors(run, workers, pending, log)
+                        _with_floors(run, workers, pending, log)
     return run

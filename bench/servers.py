@@ -18,6 +18,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 OPENMIRA_APP = "openmira.app:create_app"
 FLOOR_APP = "bench.floor:app"
+FRAMEWORK_FLOOR_APP = "bench.floor:framework_app"
 
 
 @dataclass(frozen=True)
@@ -97,5 +98,7 @@ def openmira(
     return running(OPENMIRA_APP, workers=workers, env=env, ready_path="/public-api/v1/health", factory=True)
 
 
-def floor(*, workers: int) -> AbstractContextManager[Server]:
-    return running(FLOOR_APP, workers=workers, env={}, ready_path="/64", factory=False)
+def floor(*, workers: int, framework: bool = False) -> AbstractContextManager[Server]:
+    """The floor (a bare ASGI app), or with ``framework`` the same body served by a FastAPI route."""
+    app = FRAMEWORK_FLOOR_APP if framework else FLOOR_APP
+    return running(app, workers=workers, env={}, ready_path="/64", factory=False)

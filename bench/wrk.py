@@ -75,7 +75,7 @@ def _lua_string(value: str) -> str:
 def lua_script(request: Request) -> str:
     lines = [f"wrk.method = {_lua_string(request.method)}", f"local marker = {_lua_string(MARKER)}"]
     for name, value in request.headers.items():
-        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+        lines.append(f"wrk.headers[ {_lua_string(name)} ] = {_lua_string(value)}")
     if request.body is not None:
         lines.append(f"wrk.body = {_lua_string(request.body)}")
     return "\n".join(lines) + "\n" + _DONE

@@ -110,9 +110,14 @@ def paginate(
     order: Sequence[ColumnElement[Any]],
     serialize: Callable[[Any], T],
 ) -> dict[str, Any]:
-    """Run ``stmt`` for one page, count its rows, and build the list envelope."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows: Sequence[Any] = []
-    if page.offset < total:
-        rows = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
+    """Run ``stmt`` for one page, count its rows, and build the list envelope.
+
+    A page that is neither full nor past the end is the last one, so the total is exact without
+    counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale).
+    """
+    rows: Sequence[Any] = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
+    if 0 < len(rows) < page.size or (not rows and page.offset == 0):
+        total = page.offset + len(rows)
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return paged(request, page, [serialize(r) for r in rows], total)

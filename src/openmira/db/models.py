@@ -2,6 +2,7 @@
 
 from openmira.agents.models import AgentDevice, AgentKey
 from openmira.auth.signing import SigningKey
+from openmira.console.models import ConsoleSecret, ConsoleSession
 from openmira.credentials.models import KeyPair
 from openmira.db.base import Base
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
@@ -9,6 +10,18 @@ from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
 
 __all__ = [
-    "AgentDevice", "AgentKey", "Base", "EvidenceRow", "Finding", "FindingComment", "FindingOwner",
-    "KeyPair", "Organization", "SigningKey", "User", "UserRole",
+    "AgentDevice",
+    "AgentKey",
+    "Base",
+    "ConsoleSecret",
+    "ConsoleSession",
+    "EvidenceRow",
+    "Finding",
+    "FindingComment",
+    "FindingOwner",
+    "KeyPair",
+    "Organization",
+    "SigningKey",
+    "User",
+    "UserRole",
 ]

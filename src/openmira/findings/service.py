@@ -187,6 +187,5 @@ def _regex_failure(exc: DBAPIError, filters: FindingFilters) -> Exception:
         return exc
     reason = reasons[sqlstate]
     names = ", ".join(filters.regex_params)
-    return BadRequest(
-        f"{names}: {reason}", invalid_params=[{"name": n, "in": "query", "reason": reason} for n in filters.regex_params]
-    )
+    invalid = [{"name": n, "in": "query", "reason": reason} for n in filters.regex_params]
+    return BadRequest(f"{names}: {reason}", invalid_params=invalid)

@@ -25,7 +25,13 @@ def seed(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
-    """Fill organizations with realistic demo data; reseeding with the same seed does not duplicate."""
+    """Fill organizations with realistic demo data; reseeding with the same seed does not duplicate.
+
+    Every finding gets owners; comment threads and evidence rows go to every finding of an
+    organization with up to 20,000, and beyond that to 20,000 chosen at random plus the newest 1,000.
+    An organization that already has the requested number of findings is kept; one with another
+    number has its findings, devices and keys replaced.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from openmira.demo.seed import seed_orgs

@@ -273,13 +273,25 @@ STABLE_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def subject(rng: random.Random, detection: Detection, ctx: OrgContext) -> dict[str, Any]:
+    """Just the subject keys of a finding (its user, host, source...): cheap, for every finding."""
+    makers = PROFILES[detection.profile]
+    row: dict[str, Any] = {}
+    for key in STABLE_KEYS.get(detection.profile, _SUBJECT):
+        if key in detection.fixed:
+            row[key] = detection.fixed[key]
+        elif key in makers:
+            row[key] = makers[key](rng, ctx, row)
+    return row
+
+
 def evidence_rows(
     rng: random.Random, detection: Detection, ctx: OrgContext, count: int, start: datetime,
     first: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """``count`` rows with the same keys: a timestamp, the profile's fields and the detection's fixed values.
 
-    With ``first`` (an earlier row of the same finding), the subject keys repeat its values.
+    With ``first`` (an earlier row of the same finding, or its ``subject``), the subject keys repeat its values.
     """
     makers = PROFILES[detection.profile]
     stable = STABLE_KEYS.get(detection.profile, _SUBJECT)

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openmira.demo import text
-from openmira.demo.catalog import DETECTIONS, RESOLUTION_IDS, RESOLUTION_WEIGHTS, OrgContext, evidence_rows
+from openmira.demo.catalog import (
+    DETECTIONS,
+    RESOLUTION_IDS,
+    RESOLUTION_WEIGHTS,
+    OrgContext,
+    evidence_rows,
+    subject,
+)
 from openmira.meta.enums import STATUS_OPEN, STATUS_RESOLVED
 from openmira.users.models import Role
 
@@ -210,14 +217,13 @@ class FindingFactory:
             "blocked": det.profile == "network" and rng.random() < 0.3, "created": created,
             "matched": created - timedelta(seconds=rng.randrange(5, 900)), "created_by": None,
         }
-        first_rows = evidence_rows(rng, det, self.ctx, 1, row["matched"])
-        row["summary"] = _summary(det.name, first_rows[0])
+        facts = subject(rng, det, self.ctx)
+        row["summary"] = _summary(det.name, facts)
         if resolved:
             delay = timedelta(minutes=min(rng.expovariate(1 / 600), 60 * 24 * 20))
             closed = min(created + delay + timedelta(minutes=2), as_of)
             resolution = rng.choices(RESOLUTION_IDS, weights=RESOLUTION_WEIGHTS[det.type])[0]
             note = rng.choice(text.RESOLUTION_NOTES[resolution])
-            facts = first_rows[0]
             row.update(
                 status=STATUS_RESOLVED, resolution=resolution, status_modified=closed, status_modified_by=worker.id,
                 resolution_notes=note.format(
@@ -232,13 +238,11 @@ class FindingFactory:
 
         if detail:
             n_rows = rng.choice((1, 1, 2, 3, 3, 5, MAX_EVIDENCE_ROWS))
-            rows = first_rows + evidence_rows(
-                rng, det, self.ctx, n_rows - 1, row["matched"] + timedelta(seconds=3), first_rows[0]
-            )
+            rows = evidence_rows(rng, det, self.ctx, n_rows, row["matched"], facts)
             for position, data in enumerate(rows):
                 batch.evidence.append({"finding_id": finding_id, "position": position, "data": data})
             end = row["status_modified"] if resolved else as_of
-            thread = self._thread(rng, finding_id, created, end, worker, resolved, first_rows[0])
+            thread = self._thread(rng, finding_id, created, end, worker, resolved, rows[0])
             batch.comments.extend(thread)
             if thread and thread[-1]["created"] > last_change:
                 last_change, last_by = thread[-1]["created"], thread[-1]["sender_id"]

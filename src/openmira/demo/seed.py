@@ -30,6 +30,8 @@ Checkpoint = Callable[[], None]
 
 DEMO_FINDINGS = 500
 DEMO_DEVICES = 40
+# Findings per commit: small enough to bound a transaction, large enough that fsyncs do not dominate.
+CHECKPOINT_EVERY = 50_000
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,16 @@ def seed_orgs(
 def insert_findings(
     session: Session, factory: FindingFactory, count: int, advance: Progress, checkpoint: Checkpoint | None = None
 ) -> None:
+    pending = 0
     for made, batch in factory.batches(count):
         _insert(session, Finding, batch.findings)
         _insert(session, FindingOwner, batch.owners)
         _insert(session, FindingComment, batch.comments)
         _insert(session, EvidenceRow, batch.evidence)
-        if checkpoint:
+        pending += made
+        if checkpoint and pending >= CHECKPOINT_EVERY:
             checkpoint()
+            pending = 0
         advance(made)
 
 

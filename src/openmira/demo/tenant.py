@@ -22,7 +22,7 @@ from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.demo.seed import ensure_demo_data
 from openmira.orgs import service as orgs
-from openmira.orgs.models import Organization
+from openmira.orgs.models import License, Organization
 from openmira.users import service as users
 from openmira.users.models import Role, User
 
@@ -30,6 +30,18 @@ NAMESPACE = uuid.UUID("6f1c0b52-8a55-4d4b-9d0e-0c7b3b1d2a10")
 DEMO_ORG_ID = uuid.uuid5(NAMESPACE, "org:acme")
 DEMO_ORG_NAME = "Acme Corporation (demo)"
 DEMO_PASSWORD = "openmira-demo"
+
+DEMO_MSP_ID = uuid.uuid5(NAMESPACE, "org:summit-msp")
+DEMO_MSP_NAME = "Summit IT Partners (demo MSP)"
+DEMO_MSP_USERS = [("morgan.msp@summit-it.example", "Morgan", "Blake", [Role.ADMINISTRATOR])]
+# (name, license, email domain): one account on the free tier, left out of all-accounts findings.
+DEMO_ACCOUNTS = [
+    ("Northwind Traders", License.ADVANCED, "northwind.example"),
+    ("Contoso Health", License.SIEM_STARTER, "contoso-health.example"),
+    ("Fabrikam Legal", License.M365, "fabrikam.example"),
+    ("Tailspin Toys", License.FREE, "tailspin.example"),
+]
+DEMO_ACCOUNT_FINDINGS = 120
 
 DEMO_USERS = [
     ("alice.admin@acme.example", "Alice", "Nguyen", [Role.ADMINISTRATOR]),
@@ -93,6 +105,24 @@ def save_credentials(path: Path, creds: list[DemoCredential]) -> None:
         json.dump(data, fh, indent=2)
 
 
+def ensure_demo_msp(session: Session, saved: dict[str, dict[str, str]]) -> DemoCredential:
+    """An MSP with four sub-accounts (one on the free tier), each with users and data, and an MSP key pair."""
+    ensure_org(session, DEMO_MSP_ID, DEMO_MSP_NAME, msp=True)
+    msp_admin = ensure_users(session, DEMO_MSP_ID, DEMO_MSP_USERS)[0]
+    for name, license, domain in DEMO_ACCOUNTS:
+        account_id = uuid.uuid5(NAMESPACE, f"account:{name}")
+        ensure_org(session, account_id, name, parent_id=DEMO_MSP_ID, license=license)
+        ensure_users(session, account_id, [
+            (f"{first.lower()}.{role.label}@{domain}", first, last, [role])
+            for first, last, role in (("Jordan", "Lee", Role.ADMINISTRATOR), ("Casey", "Diaz", Role.RESPONDER))
+        ])
+        session.flush()
+        ensure_demo_data(session, account_id, findings=DEMO_ACCOUNT_FINDINGS)
+    return ensure_credential(
+        session, saved, "msp-rw", DEMO_MSP_ID, AccessLevel.READ_WRITE, "Demo MSP read-write", msp_admin.id
+    )
+
+
 def ensure_demo_tenant(session: Session, data_dir: Path) -> list[DemoCredential]:
     path = data_dir / "demo-credentials.json"
     saved = _load(path)
@@ -104,5 +134,6 @@ def ensure_demo_tenant(session: Session, data_dir: Path) -> list[DemoCredential]
     ]
     session.flush()
     ensure_demo_data(session, DEMO_ORG_ID)
+    creds.append(ensure_demo_msp(session, saved))
     save_credentials(path, creds)
     return creds

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from openmira.agents.models import AgentDevice, AgentKey
-from openmira.core.errors import NotFound
+from openmira.core.lookup import one_or_404
 
 DEVICE_ORDER: Mapping[str, ColumnElement[Any]] = {
     "created": AgentDevice.created,
@@ -38,10 +38,7 @@ def devices_query(org_ids: Iterable[uuid.UUID]) -> Select[tuple[AgentDevice]]:
 
 
 def get_device(session: Session, org_ids: Iterable[uuid.UUID], device_id: uuid.UUID) -> AgentDevice:
-    device = session.scalar(devices_query(org_ids).where(AgentDevice.id == device_id))
-    if device is None:
-        raise NotFound(f"device {device_id} not found")
-    return device
+    return one_or_404(session, devices_query(org_ids).where(AgentDevice.id == device_id), "device", device_id)
 
 
 def keys_query(org_ids: Iterable[uuid.UUID]) -> Select[tuple[AgentKey]]:
@@ -49,10 +46,7 @@ def keys_query(org_ids: Iterable[uuid.UUID]) -> Select[tuple[AgentKey]]:
 
 
 def get_key(session: Session, org_ids: Iterable[uuid.UUID], key_id: uuid.UUID) -> AgentKey:
-    key = session.scalar(keys_query(org_ids).where(AgentKey.id == key_id))
-    if key is None:
-        raise NotFound(f"installation key {key_id} not found")
-    return key
+    return one_or_404(session, keys_query(org_ids).where(AgentKey.id == key_id), "installation key", key_id)
 
 
 def agent_counts(session: Session, org_ids: Iterable[uuid.UUID], key_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, Select, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from openmira.core.errors import BadRequest, NotFound
+from openmira.core.errors import BadRequest
+from openmira.core.lookup import one_or_404
 from openmira.core.paging import PageRequest, paginate, parse_order_by
 from openmira.findings.filters import FindingFilters, combined, parse_filters
 from openmira.findings.models import Finding, FindingOwner
@@ -55,18 +56,13 @@ def scoped_findings(org_ids: Iterable[uuid.UUID]) -> Select[tuple[Finding]]:
 
 
 def get_finding(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> Finding:
-    finding = session.scalar(scoped_findings(org_ids).where(Finding.id == finding_id))
-    if finding is None:
-        raise NotFound(f"finding {finding_id} not found")
-    return finding
+    return one_or_404(session, scoped_findings(org_ids).where(Finding.id == finding_id), "finding", finding_id)
 
 
 def get_finding_for_update(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> Finding:
     """The finding, row-locked on PostgreSQL so concurrent writes to it apply one after the other."""
-    finding = session.scalar(scoped_findings(org_ids).where(Finding.id == finding_id).with_for_update())
-    if finding is None:
-        raise NotFound(f"finding {finding_id} not found")
-    return finding
+    stmt = scoped_findings(org_ids).where(Finding.id == finding_id).with_for_update()
+    return one_or_404(session, stmt, "finding", finding_id)
 
 
 def people(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, Person]:

@@ -109,15 +109,19 @@ def paginate(
     stmt: Select[Any],
     order: Sequence[ColumnElement[Any]],
     serialize: Callable[[Any], T],
+    count: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
     """Run ``stmt`` for one page, count its rows, and build the list envelope.
 
     A page that is neither full nor past the end is the last one, so the total is exact without
-    counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale).
+    counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale),
+    unless the caller knows a cheaper exact ``count``.
     """
     rows: Sequence[Any] = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
     if 0 < len(rows) < page.size or (not rows and page.offset == 0):
         total = page.offset + len(rows)
+    elif count is not None:
+        total = count()
     else:
         total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return paged(request, page, [serialize(r) for r in rows], total)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmira.db.base import Base, utcnow
@@ -104,3 +104,17 @@ class EvidenceRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_evidence_rows_finding_position", "finding_id", "position"),)
+
+
+class FindingCount(Base):
+    """How many findings each organization has, kept exact by database triggers on ``findings``.
+
+    An unfiltered list's ``total_items`` then costs one row per organization instead of a scan of a
+    million index entries; the triggers run in the same transaction as the rows they count, so the
+    figure is exact, not a cache.
+    """
+
+    __tablename__ = "finding_counts"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from openmira.core.errors import BadRequest
 from openmira.core.lookup import one_or_404
 from openmira.core.paging import PageRequest, paginate, parse_order_by
 from openmira.findings.filters import FindingFilters, combined, parse_filters
-from openmira.findings.models import Finding, FindingOwner
+from openmira.findings.models import Finding, FindingCount, FindingOwner
 from openmira.findings.schemas import FindingDetails, FindingOut, Owners
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
 from openmira.orgs.models import Organization
@@ -144,6 +144,12 @@ def finding_details(session: Session, finding: Finding, public_url: str) -> Find
     )
 
 
+def scope_total(session: Session, org_ids: Iterable[uuid.UUID]) -> int:
+    """Every finding of the scope, read from the per-organization counts rather than counted."""
+    total = session.scalar(select(func.sum(FindingCount.total)).where(FindingCount.org_id.in_(list(org_ids))))
+    return int(total or 0)
+
+
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -165,8 +171,10 @@ def list_findings(
         stmt = stmt.where(where)
     if filters.regex_params and dialect == "postgresql":
         session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
+    # Without filters the total is the scope's finding count, kept exact by triggers (finding_counts).
+    count = (lambda: scope_total(session, org_ids)) if where is None else None
     try:
-        envelope = paginate(session, request, page, stmt, order, lambda f: f)
+        envelope = paginate(session, request, page, stmt, order, lambda f: f, count)
     except DBAPIError as exc:
         raise _regex_failure(exc, filters) from None
     envelope["data"] = serialize_findings(session, envelope["data"])

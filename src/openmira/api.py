@@ -108,8 +108,29 @@ def create_api(runtime: Runtime) -> FastAPI:
     return api
 
 
+# Answers of the middlewares in front of routing (core/limits.py, the health check), documented on the
+# operations where they can happen.
+def _problem_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
+
+
+_REQUEST_LIMITS = {
+    "414": _problem_doc("The URL is longer than 8 KiB"),
+    "431": _problem_doc("More than 100 header fields or 16 KiB of headers"),
+}
+_BODY_PROBLEMS = {
+    "413": _problem_doc("The body is larger than the server's limit (1 MiB by default)"),
+    "415": _problem_doc("The body is not application/json"),
+}
+_NOT_READY = {"503": _problem_doc("Not ready: the database is not reachable")}
+
+
 def _document_problems(api: FastAPI) -> None:
-    """FastAPI documents validation failures as 422; this API answers them with a 400 problem."""
+    """FastAPI documents validation failures as 422; this API answers them with a 400 problem.
+
+    It also documents what the middlewares answer before routing: 414 on every operation, 413 and 415 on
+    operations with a body, 503 on the readiness check.
+    """
     build = api.openapi
 
     def openapi() -> dict[str, Any]:
@@ -120,10 +141,14 @@ def _document_problems(api: FastAPI) -> None:
             for operation in path_item.values():
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
+                responses.update(_REQUEST_LIMITS)
+                if "requestBody" in operation:
+                    responses.update(_BODY_PROBLEMS)
                 if operation.get("operationId") == "health":
                     operation.pop("security", None)
                     for code in ("401", "403", "404", "429"):
                         responses.pop(code, None)
+                    responses.update(_NOT_READY)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         api.openapi_schema = schema

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openmira.core.limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_QUERY_PARAMS
 from openmira.db.models import Base
 from tests.helpers import API, Tenant, assert_problem
 
@@ -58,11 +59,26 @@ def test_lying_content_length_is_refused(client: TestClient, tenant: Tenant) -> 
 
 
 def test_too_many_query_parameters_and_too_long_urls(client: TestClient, tenant: Tenant) -> None:
-    many = "&".join(f"p{i}=1" for i in range(65))
+    many = "&".join(f"p{i}=1" for i in range(MAX_QUERY_PARAMS + 1))
     assert_problem(client.get(f"{API}/org/users?{many}", headers=tenant.rw.headers), 400)
-    assert client.get(f"{API}/org/users?{'&'.join(f'p{i}=1' for i in range(60))}",
+    assert client.get(f"{API}/org/users?{'&'.join(f'p{i}=1' for i in range(MAX_QUERY_PARAMS))}",
                       headers=tenant.rw.headers).status_code == 200
+    # Every parameter an operation documents may be sent at once.
+    documented = max(
+        len(op.get("parameters", []))
+        for item in client.get(f"{API}/openapi.json").json()["paths"].values()
+        for op in item.values()
+    )
+    assert documented + 8 <= MAX_QUERY_PARAMS, documented
     assert_problem(client.get(f"{API}/org/users?x={'a' * 9000}", headers=tenant.rw.headers), 414)
+
+
+def test_oversized_or_too_many_headers_are_431(client: TestClient, tenant: Tenant) -> None:
+    big = {**tenant.rw.headers, "X-Big": "a" * MAX_HEADER_BYTES}
+    assert_problem(client.get(f"{API}/org/users", headers=big), 431)
+    many = {**tenant.rw.headers, **{f"X-H{i}": "a" for i in range(MAX_HEADERS)}}
+    assert_problem(client.get(f"{API}/org/users", headers=many), 431)
+    assert client.get(f"{API}/org/users", headers={**tenant.rw.headers, "X-Fine": "a" * 4000}).status_code == 200
 
 
 def test_every_response_carries_a_request_id(client: TestClient, tenant: Tenant) -> None:

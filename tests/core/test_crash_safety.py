@@ -71,6 +71,8 @@ def test_acknowledged_writes_survive_sigkill(database_url: str, db: Session, tmp
         stop.set()
         writer.join()
     assert 20 <= len(acknowledged_resolves) < len(findings), "the kill must land mid-stream"
+    print(f"crash safety: {len(acknowledged_comments)} comments and {len(acknowledged_resolves)} resolutions "
+          "acknowledged before SIGKILL")
 
     with live_server(database_url, tmp_path) as restarted:
         assert httpx.get(f"{restarted.url}{API}/health").status_code == 200

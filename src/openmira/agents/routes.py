@@ -3,22 +3,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from openmira.agents import service
 from openmira.agents.models import AgentDevice, AgentKey
 from openmira.agents.schemas import DeviceOut, KeyOut, device_out, key_out
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
-from openmira.core.paging import PageRequest, page_request, paginate, parse_order_by
+from openmira.core.paging import PageRequest, order_by_query, page_request, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute
 
 router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
 
-OrderBy = Annotated[
-    str | None,
-    Query(description="`field[;asc|desc][,field2[;dir]...]`; default `created;desc`."),
-]
+DeviceOrderBy = Annotated[str | None, order_by_query(service.DEVICE_ORDER, "created;desc")]
+KeyOrderBy = Annotated[str | None, order_by_query(service.KEY_ORDER, "created;desc")]
 
 
 @router.get("/devices", response_model=ListEnvelope[DeviceOut], summary="List the agent devices")
@@ -26,7 +24,7 @@ def get_devices(
     request: Request,
     session: DbSession,
     scope: Scoped,
-    order_by: OrderBy = None,
+    order_by: DeviceOrderBy = None,
     page: PageRequest = Depends(page_request),
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.DEVICE_ORDER, default="created;desc", tie_break=AgentDevice.id)
@@ -47,7 +45,7 @@ def get_keys(
     request: Request,
     session: DbSession,
     scope: Scoped,
-    order_by: OrderBy = None,
+    order_by: KeyOrderBy = None,
     page: PageRequest = Depends(page_request),
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.KEY_ORDER, default="created;desc", tie_break=AgentKey.id)

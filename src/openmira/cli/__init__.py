@@ -41,12 +41,18 @@ def _apply_flags(host: str | None, port: int | None) -> None:
 
 
 def _serve(workers: int) -> None:
+    import signal
+    import sys
+
     import uvicorn
 
     from openmira.config import get_settings
     from openmira.core.observability import log_config
 
     settings = get_settings()
+    # On SIGTERM uvicorn stops accepting, finishes the requests in flight, then raises the signal again
+    # once its own handler is gone. Answer that with exit status 0: the stop was asked for and clean.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "openmira.app:create_app",
         factory=True,

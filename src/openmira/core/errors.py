@@ -83,7 +83,8 @@ class ServiceUnavailable(ApiError):
 _TITLES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
     405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict", 413: "Payload Too Large", 414: "URI Too Long",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
+    415: "Unsupported Media Type", 429: "Too Many Requests",
+    431: "Request Header Fields Too Large", 500: "Internal Server Error",
 }
 
 

@@ -97,14 +97,18 @@ class JsonBodyMiddleware:
 
 
 MAX_URL_BYTES = 8192
-MAX_QUERY_PARAMS = 64
+# Above the most parameters one operation documents (the findings list: 75 filters and paging), so that
+# a request the OpenAPI document calls valid is never refused for its number of parameters.
+MAX_QUERY_PARAMS = 128
+# A bearer token is under 1 KiB; browsers send a few KiB of headers. (Behind uvicorn's default httptools
+# parser the bytes are read before this check; a proxy in front bounds them at the socket.)
+MAX_HEADER_BYTES = 16384
+MAX_HEADERS = 100
 
 
 class RequestLimitsMiddleware:
-    """Bounds on what a caller controls in the request line: URL length and number of query parameters.
-
-    Header size is bounded by the server (uvicorn refuses header blocks over its limit).
-    """
+    """Bounds on what a caller controls before the body: URL length, number of query parameters, and
+    the size and number of headers (431)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -114,6 +118,11 @@ class RequestLimitsMiddleware:
             query: bytes = scope.get("query_string", b"")
             if len(scope.get("raw_path") or scope["path"].encode()) + len(query) > MAX_URL_BYTES:
                 await _error(scope, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")(scope, receive, send)
+                return
+            headers = scope["headers"]
+            if len(headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES:
+                detail = f"the request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
+                await _error(scope, 431, detail)(scope, receive, send)
                 return
             if query.count(b"&") + 1 > MAX_QUERY_PARAMS:
                 detail = f"more than {MAX_QUERY_PARAMS} query parameters"

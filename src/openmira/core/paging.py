@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_plus
@@ -57,8 +58,8 @@ def parse_order_by(
     clauses: list[ColumnElement[Any]] = []
     seen: set[str] = set()
     for part in spec.split(","):
-        field, _, direction = part.strip().partition(";")
-        field, direction = field.strip(), (direction.strip().lower() or "asc")
+        field, _, direction = part.strip(" ").partition(";")
+        field, direction = field.strip(" "), (direction.strip(" ").lower() or "asc")
         if field not in columns:
             allowed = ", ".join(sorted(columns))
             raise BadRequest.param("order_by", f"unknown sort field {field!r}; allowed: {allowed}")
@@ -71,6 +72,27 @@ def parse_order_by(
         clauses.append(column.desc() if direction == "desc" else column.asc())
     clauses.append(tie_break.asc())
     return clauses
+
+
+def order_by_pattern(columns: Iterable[str]) -> str:
+    """The pattern of the ``order_by`` values ``parse_order_by`` accepts over ``columns``, for the document."""
+    fields = "|".join(re.escape(c) for c in sorted(columns, key=lambda c: (-len(c), c)))
+    item = f" *(?:{fields}) *(?:; *(?:[Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])? *)?"
+    return f"^(?:{item}(?:,{item})*)?$"
+
+
+def order_by_query(columns: Iterable[str], default: str, note: str = "") -> Any:
+    """The ``order_by`` query parameter over ``columns``: described, with the pattern of what is accepted.
+
+    The pattern is documentation only: ``parse_order_by`` checks the value and names the allowed fields.
+    """
+    columns = sorted(columns)
+    return Query(
+        description=(
+            f"`field[;asc|desc][,field2[;dir]...]`, default `{default}`{note}. Fields: {', '.join(columns)}."
+        ),
+        json_schema_extra={"pattern": order_by_pattern(columns)},
+    )
 
 
 def _with_page(path: str, query: str, page: int) -> str:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlalchemy import BigInteger, ColumnElement, and_, literal, not_, or_
 
 from openmira.core.errors import BadRequest
 from openmira.core.regex import UnsafePattern, compile_pattern, to_postgres
@@ -40,11 +40,18 @@ TEXT_OPS = ("contains", "!contains", "regex", "!regex")
 MAX_IN_VALUES = 500
 
 
+# Integers beyond 64 bits are clamped to this bound: no stored value equals it and the comparisons keep
+# their answer (status < 10**30 is true of every row, as status < 2**63-1 is), while the driver is never
+# handed a number it cannot bind (SQLite stops at 64 bits). Values are bound as BIGINT, so a number
+# beyond the 32-bit columns is compared, not cast into the column's type (PostgreSQL: out of range).
+_INT_BOUND = 2**63 - 1
+
+
 def _parse_int(raw: str) -> int:
-    value = raw.strip()
-    if not value or not value.lstrip("-").isdigit():
+    value = raw.strip(" ")
+    if not value.isascii() or not value.lstrip("-").isdigit():
         raise ValueError("must be an integer")
-    return int(value)
+    return max(-_INT_BOUND, min(_INT_BOUND, int(value)))
 
 
 def _parse_priority(raw: str) -> int:
@@ -69,7 +76,14 @@ def parse_datetime(raw: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("must be an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # An instant before year 1 or after year 9999 in UTC (0001-01-01T00:00:00+01:00): the nearest
+        # representable one compares the same with every stored time.
+        return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _parse_uuid(raw: str) -> uuid.UUID:
@@ -134,6 +148,11 @@ def _negate(spec: FieldSpec, positive: ColumnElement[bool]) -> ColumnElement[boo
     return not_(positive)
 
 
+def _value(spec: FieldSpec, raw: str) -> Any:
+    value = spec.parse(raw)
+    return literal(value, BigInteger) if spec.type_name == _INT else value
+
+
 def _condition(spec: FieldSpec, op: str, raw: str, dialect: str) -> ColumnElement[bool]:
     col = spec.column
     negated = op.startswith("!")
@@ -141,12 +160,12 @@ def _condition(spec: FieldSpec, op: str, raw: str, dialect: str) -> ColumnElemen
     if base == "in":
         parts = raw.split(",")
         if spec.type_name != "string":
-            parts = [p.strip() for p in parts]
+            parts = [p.strip(" ") for p in parts]
         if not raw or any(p == "" for p in parts):
             raise ValueError("must be a comma-separated list of values, none empty")
         if len(parts) > MAX_IN_VALUES:
             raise ValueError(f"at most {MAX_IN_VALUES} values")
-        positive: ColumnElement[bool] = col.in_([spec.parse(p) for p in parts])
+        positive: ColumnElement[bool] = col.in_([_value(spec, p) for p in parts])
     elif base == "contains":
         if raw == "":
             raise ValueError("must not be empty")
@@ -160,7 +179,7 @@ def _condition(spec: FieldSpec, op: str, raw: str, dialect: str) -> ColumnElemen
             raise ValueError(str(exc)) from None
         positive = col.regexp_match(to_postgres(raw) if dialect == "postgresql" else raw)
     else:
-        value = spec.parse(raw)
+        value = _value(spec, raw)
         if spec.window is not None:
             return col > value if spec.window == "gt" else col < value
         positive = col == value if base == "eq" else (col < value if base == "lt" else col > value)
@@ -194,22 +213,50 @@ def combined(filters: FindingFilters) -> ColumnElement[bool] | None:
     return and_(*filters.conditions) if filters.conditions else None
 
 
-def openapi_parameters() -> list[dict[str, Any]]:
-    """Every filter parameter, for the OpenAPI document (the handler reads them from the query)."""
-    schemas = {
+_UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# One value of an in/!in list, as the parser accepts it (spaces around non-text values are ignored).
+_LIST_ITEM = {
+    _INT: " *-?[0-9]+ *",
+    _UUID: f" *{_UUID_PATTERN} *",
+    _DT: " *[^, ][^,]* *",
+    "boolean": " *[A-Za-z]+ *",
+    "string": "[^,]+",
+}
+
+
+def _list_pattern(item: str) -> str:
+    return f"^{item}(?:,{item}){{0,{MAX_IN_VALUES - 1}}}$"
+
+
+def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
+    """The schema of one filter parameter: exactly what the parser accepts, where a schema can say it."""
+    base = op.lstrip("!")
+    if base == "in":
+        item = " *0*[1-5] *" if field == "priority" else _LIST_ITEM[spec.type_name]
+        return {"type": "string", "pattern": _list_pattern(item), "description": "comma-separated values"}
+    if base in ("contains", "regex"):
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if base == "regex":
+            schema["format"] = "regex"
+        return schema
+    if field == "priority":
+        return {"type": "integer", "minimum": 1, "maximum": 5}
+    return {
         "boolean": {"type": "boolean"},
         _INT: {"type": "integer"},
         _DT: {"type": "string", "format": "date-time"},
         _UUID: {"type": "string", "format": "uuid"},
         "string": {"type": "string"},
-    }
+    }[spec.type_name]
+
+
+def openapi_parameters() -> list[dict[str, Any]]:
+    """Every filter parameter, for the OpenAPI document (the handler reads them from the query)."""
     params: list[dict[str, Any]] = []
     for field, spec in FIELDS.items():
         names = [(field, "eq")] + ([] if spec.plain else [(f"{field}.{op}", op) for op in spec.ops])
         for name, op in names:
-            schema: dict[str, Any] = dict(schemas[spec.type_name])
-            if op.lstrip("!") == "in":
-                schema = {"type": "string", "description": "comma-separated values"}
+            schema = _value_schema(field, spec, op)
             if spec.window:
                 desc = f"{spec.column.key} {'after' if spec.window == 'gt' else 'before'} (exclusive)"
             else:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
-from openmira.core.paging import PageRequest, page_request
+from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.findings import actions, comments, evidence, service
 from openmira.findings.filters import openapi_parameters
@@ -38,13 +38,7 @@ FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 OrderBy = Annotated[
-    str | None,
-    Query(
-        description=(
-            "`field[;asc|desc][,field2[;dir]...]`, default `created;desc`; the finding ID breaks ties. "
-            f"Fields: {', '.join(sorted(service.ORDER_COLUMNS))}."
-        )
-    ),
+    str | None, order_by_query(service.ORDER_COLUMNS, service.DEFAULT_ORDER, "; the finding ID breaks ties")
 ]
 
 

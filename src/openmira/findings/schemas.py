@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from openmira.core.envelope import ListEnvelope
+from openmira.meta.enums import RESOLUTIONS
 from openmira.users.schemas import Person
 
 
@@ -78,7 +79,11 @@ class CommentIn(BaseModel):
 
 
 class ResolveIn(BaseModel):
-    resolution: int = Field(description="10 Valid, 20 False Positive, 30 No Action Needed, 40 Risk Accepted.")
+    # The enum documents the accepted values; the handler checks them, naming them in its 400.
+    resolution: int = Field(
+        description="10 Valid, 20 False Positive, 30 No Action Needed, 40 Risk Accepted.",
+        json_schema_extra={"enum": sorted(RESOLUTIONS)},
+    )
     resolution_notes: str | None = None
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openmira.core.regex import compile_pattern
+from openmira.findings import service
 from tests.findings.factory import BASE_TIME, Row, generate, make_finding
 from tests.helpers import API, Tenant, assert_problem
 
@@ -215,3 +216,24 @@ def test_regex_dialect_edges_are_200_or_400_never_500(
         assert_problem(response, 400, "name.regex")
     else:
         assert response.status_code == 200, response.text
+
+
+def test_postgres_regex_over_its_time_budget_is_a_400(
+    client: TestClient, db: Session, tenant: Tenant, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL runs regex filters under a statement timeout; hitting it is a 400 naming the parameter,
+    and the connection is fit for the next request."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the statement timeout is PostgreSQL's; SQLite matches with RE2 in linear time")
+    for _ in range(2000):
+        make_finding(db, tenant.org_id, name="ab" * 250)
+    db.commit()
+    monkeypatch.setattr(service, "REGEX_STATEMENT_TIMEOUT_MS", 1)
+    costly = {"name.regex": "(a|b|ab|ba)*(x|y){2,40}z", "limit": 10}
+    response = client.get(f"{API}/org/findings", params=costly, headers=tenant.rw.headers)
+    body = assert_problem(response, 400, "name.regex")
+    assert "too costly" in body["detail"]
+    monkeypatch.undo()
+    response = client.get(f"{API}/org/findings", params=costly, headers=tenant.rw.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["total_items"] == 0

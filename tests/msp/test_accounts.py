@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import API, assert_problem
@@ -60,6 +64,40 @@ def test_all_accounts_findings_is_the_union_of_licensed_accounts(client: TestCli
     assert all(names[i["org_id"]] == i["org_name"] for i in items)
     priorities = [i["priority"] for i in items]
     assert priorities == sorted(priorities)
+
+
+def _ordering_key(spec: str) -> Callable[[dict], tuple]:  # type: ignore[type-arg]
+    """The API's order (fields, then finding_id ascending) as a Python sort key, for the oracle."""
+    def key(item: dict) -> tuple:  # type: ignore[type-arg]
+        parts: list[object] = []
+        for part in spec.split(","):
+            field, _, direction = part.partition(";")
+            value = item[field]
+            if field in ("created", "modified"):
+                value = datetime.fromisoformat(value).timestamp()
+            parts.append(-value if direction == "desc" else value)
+        return (*parts, item["finding_id"])
+    return key
+
+
+@pytest.mark.parametrize("order_by", ["created;desc", "priority;asc,created;desc", "priority;desc,modified;asc"])
+@pytest.mark.parametrize("page_size", [1, 4, 7])
+def test_all_accounts_pages_are_the_merged_order_of_the_accounts(
+    client: TestClient, world: MspWorld, order_by: str, page_size: int
+) -> None:
+    """Every page, deep ones included, is exactly the slice of the accounts' findings in the asked order
+    (ties broken by finding_id), though each page is built from each account's leading rows only."""
+    headers = world.msp_a.rw.headers
+    union: list[dict] = []  # type: ignore[type-arg]
+    for account in (world.a1, world.a2):
+        union += _all(client, f"{API}/msp/accounts/{account.id}/findings?page_size=200", headers)
+    expected = [i["finding_id"] for i in sorted(union, key=_ordering_key(order_by))]
+    walked = _all(client, f"{API}/msp/accounts/findings?page_size={page_size}&order_by={order_by}", headers)
+    assert [i["finding_id"] for i in walked] == expected
+    last_page = -(-len(expected) // page_size)
+    response = client.get(f"{API}/msp/accounts/findings?page_size={page_size}&page={last_page}&order_by={order_by}",
+                          headers=headers)
+    assert response.json()["meta"]["total_items"] == len(expected)
 
 
 def test_all_accounts_findings_under_filters(client: TestClient, world: MspWorld) -> None:

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select, text, union_all
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from openmira.core.errors import BadRequest
 from openmira.core.lookup import one_or_404
@@ -164,21 +164,52 @@ def list_findings(
     """One page of the scope's findings, filtered by the query's filter parameters (section 5)."""
     dialect = _dialect(session)
     filters = parse_filters(request.query_params.multi_items(), dialect)
-    order = parse_order_by(order_by, ORDER_COLUMNS, default=DEFAULT_ORDER, tie_break=Finding.id)
-    stmt = scoped_findings(org_ids)
+    org_ids = sorted(org_ids)
     where = combined(filters)
-    if where is not None:
-        stmt = stmt.where(where)
+    matching = scoped_findings(org_ids) if where is None else scoped_findings(org_ids).where(where)
+    if len(org_ids) > 1:
+        stmt, order = _merged_accounts(org_ids, where, order_by, page)
+    else:
+        stmt = matching
+        order = parse_order_by(order_by, ORDER_COLUMNS, default=DEFAULT_ORDER, tie_break=Finding.id)
     if filters.regex_params and dialect == "postgresql":
         session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
-    # Without filters the total is the scope's finding count, kept exact by triggers (finding_counts).
-    count = (lambda: scope_total(session, org_ids)) if where is None else None
+
+    def count() -> int:
+        # Unfiltered: the scope's finding count, kept exact by triggers (finding_counts). Filtered: count
+        # the matching rows (``stmt`` may hold only each account's leading rows, see _merged_accounts).
+        if where is None:
+            return scope_total(session, org_ids)
+        return session.scalar(select(func.count()).select_from(matching.order_by(None).subquery())) or 0
+
     try:
         envelope = paginate(session, request, page, stmt, order, lambda f: f, count)
     except DBAPIError as exc:
         raise _regex_failure(exc, filters) from None
     envelope["data"] = serialize_findings(session, envelope["data"])
     return envelope
+
+
+def _merged_accounts(
+    org_ids: Sequence[uuid.UUID], where: ColumnElement[bool] | None, order_by: str | None, page: PageRequest
+) -> tuple[Select[Any], list[ColumnElement[Any]]]:
+    """Several accounts' findings (the MSP all-accounts list) as a merge of each account's leading rows.
+
+    ``org_id IN (...) ORDER BY created DESC`` cannot walk one index in order, so the database would read
+    every row of every account to keep the top of the page. The page's rows are among each account's
+    first ``offset + size`` rows in the same order, and each of those is one index range
+    (``ix_findings_org_*``): the page costs accounts x (offset + size) rows instead of all of them.
+    """
+    order = parse_order_by(order_by, ORDER_COLUMNS, default=DEFAULT_ORDER, tie_break=Finding.id)
+    depth = page.offset + page.size
+    conditions = [] if where is None else [where]
+    leading = [
+        select(scoped_findings([org]).where(*conditions).order_by(*order).limit(depth).subquery())
+        for org in org_ids
+    ]
+    merged = aliased(Finding, union_all(*leading).subquery("merged"))
+    columns = {name: getattr(merged, column.key) for name, column in ORDER_COLUMNS.items()}
+    return select(merged), parse_order_by(order_by, columns, default=DEFAULT_ORDER, tie_break=merged.id)
 
 
 def _regex_failure(exc: DBAPIError, filters: FindingFilters) -> Exception:

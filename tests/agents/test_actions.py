@@ -210,6 +210,7 @@ def test_other_organizations_ids_are_404(
         ({"reason": "no action"}, "action"),
         ({"action": "restart", "reason": 3}, "reason"),
         ({"action": "restart", "reason": "x" * 1001}, "reason"),
+        ({"action": "restart", "reason": "a\x00b"}, "reason"),
         ({"action": "restart", "params": {"delay_seconds": "30"}}, "params.delay_seconds"),
         ({"action": "restart", "params": {"delay_seconds": 3601}}, "params.delay_seconds"),
         ({"action": "restart", "params": {"force": "yes"}}, "params.force"),
@@ -254,7 +255,8 @@ def test_sleeping_device_keeps_commands_sent_until_it_wakes_then_runs_them_in_or
 def test_a_command_is_completed_once_whoever_advances_it(
     client: TestClient, db: Session, engine: Engine, tenant: Tenant, device: AgentDevice
 ) -> None:
-    command_id = uuid.UUID(_dispatch(client, tenant.rw.headers, device.id, {"action": "isolate"}).json()["data"]["command_id"])
+    dispatched = _dispatch(client, tenant.rw.headers, device.id, {"action": "isolate"})
+    command_id = uuid.UUID(dispatched.json()["data"]["command_id"])
     _advance(db, device.id, 1)
     sessions = make_session_factory(engine)
     # Two processes both saw the command at "sent"; only the first to finish it applies the effect.

@@ -28,7 +28,11 @@ class RestartParams(BaseModel):
     force: StrictBool = Field(default=False, description="Restart even if applications refuse to close.")
 
 
-_REASON = Field(default=None, max_length=1000, description="Why; kept with the command for the audit trail.")
+# PostgreSQL text cannot hold NUL characters; the pattern says so, so they are a documented 400.
+_REASON = Field(
+    default=None, max_length=1000, pattern=r"^[^\x00]*$",
+    description="Why; kept with the command for the audit trail. No NUL characters.",
+)
 
 
 class _Dispatch(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from openmira.agents.commands import advance_device, complete_command
@@ -24,8 +24,10 @@ from openmira.app import create_app
 from openmira.config import Settings
 from openmira.db.base import utcnow
 from openmira.db.session import make_session_factory
+from openmira.orgs.models import Organization
+from openmira.orgs.service import create_org
 from tests.conftest import make_runtime, make_settings
-from tests.helpers import API, Tenant, assert_problem
+from tests.helpers import API, Tenant, assert_problem, make_tenant
 
 DELAY = 60
 ORG = f"{API}/org/agents"
@@ -333,3 +335,40 @@ def test_background_sweeper_finishes_commands_and_stops_cleanly(
             threading.Event().wait(0.01)
         else:
             pytest.fail("the sweeper did not finish the command")
+
+
+@pytest.fixture
+def msp_world(db: Session, client: TestClient) -> Iterator[dict[str, Any]]:
+    msp = make_tenant(db, client, "MSP", msp=True)
+    subs = [create_org(db, name, parent_id=msp.org_id) for name in ("Sub One", "Sub Two")]
+    db.commit()
+    yield {"msp": msp, "subs": subs, "devices": [_device(db, s.id) for s in subs]}
+    db.rollback()
+    db.execute(delete(AgentCommand))
+    db.execute(delete(AgentDevice))
+    db.execute(delete(Organization).where(Organization.id.in_([s.id for s in subs])))
+    db.commit()
+
+
+def test_msp_dispatches_and_reads_per_account(
+    client: TestClient, db: Session, tenant: Tenant, msp_world: dict[str, Any]
+) -> None:
+    msp, (one, two), (device_one, device_two) = msp_world["msp"], msp_world["subs"], msp_world["devices"]
+    base_one, base_two = f"{API}/msp/accounts/{one.id}/agents", f"{API}/msp/accounts/{two.id}/agents"
+    response = _dispatch(client, msp.rw.headers, device_one.id, {"action": "isolate"}, base_one)
+    assert response.status_code == 202, response.text
+    command = response.json()["data"]
+    assert command["requested_by"]["id"] == str(msp.admin_id)  # the MSP key pair's creator
+    assert _state(db, device_one.id) == (True, False)
+    _finish(db, device_one.id)
+    assert _status(client, msp.ro.headers, command["command_id"], base_one) == "completed"
+    assert _state(db, device_one.id) == (True, True)
+    # A sibling sub-account's device and command are not found through this account, nor the org's.
+    assert_problem(_dispatch(client, msp.rw.headers, device_two.id, {"action": "restart"}, base_one), 404)
+    assert_problem(client.get(f"{base_two}/actions/{command['command_id']}", headers=msp.rw.headers), 404)
+    assert_problem(client.get(f"{ORG}/actions/{command['command_id']}", headers=tenant.rw.headers), 404)
+    # Read-only MSP keys cannot dispatch; organization keys cannot use MSP paths; no MSP catalog.
+    assert_problem(_dispatch(client, msp.ro.headers, device_one.id, {"action": "restart"}, base_one), 403)
+    assert_problem(_dispatch(client, tenant.rw.headers, device_one.id, {"action": "restart"}, base_one), 403)
+    assert client.get(f"{base_one}/actions", headers=msp.rw.headers).status_code in (404, 405)
+    assert _state(db, device_two.id) == (False, False) and _commands(db) == 1

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request
+from sqlalchemy.orm import Session
 
 from openmira.agents import commands, service
 from openmira.agents.actions import DispatchIn
@@ -88,12 +89,14 @@ def get_key(
 
 
 @catalog_router.get("/actions", response_model=Envelope[ActionCatalog], summary="List the agent actions")
-def get_agent_actions(scope: Scoped) -> dict[str, object]:
+def get_agent_actions() -> dict[str, object]:
+    # The prefix's scope dependency has authenticated the caller; the catalog is the same for everyone.
     return ok(catalog_out())
 
 
-def _command(session: DbSession, command: AgentCommand) -> CommandOut:
-    return command_out(command, people(session, [command.requested_by]).get(command.requested_by))  # type: ignore[arg-type]
+def _command(session: Session, command: AgentCommand) -> CommandOut:
+    requester = command.requested_by
+    return command_out(command, people(session, [requester]).get(requester) if requester else None)
 
 
 @router.post(

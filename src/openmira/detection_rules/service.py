@@ -15,20 +15,13 @@ from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.detection_rules.schemas import RULE_STATUSES
 from openmira.meta.enums import FINDING_TYPES
 
-RULE_ORDER: Mapping[str, ColumnElement[Any]] = {
-    "created": DetectionRule.created,
-    "modified": DetectionRule.modified,
-    "name": DetectionRule.name,
-    "priority": DetectionRule.priority,
-    "status": DetectionRule.status,
-}
-BASIS_ORDER: Mapping[str, ColumnElement[Any]] = {
-    "created": BasisDetectionRule.created,
-    "modified": BasisDetectionRule.modified,
-    "name": BasisDetectionRule.name,
-    "priority": BasisDetectionRule.priority,
-    "status": BasisDetectionRule.status,
-}
+
+def _order_columns(model: type[BasisDetectionRule] | type[DetectionRule]) -> Mapping[str, ColumnElement[Any]]:
+    return {name: getattr(model, name) for name in ("created", "modified", "name", "priority", "status")}
+
+
+RULE_ORDER = _order_columns(DetectionRule)
+BASIS_ORDER = _order_columns(BasisDetectionRule)
 TYPE_IDS = {name: type_id for type_id, name in FINDING_TYPES.items()}
 
 

@@ -14,12 +14,15 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from openmira import __version__
+from openmira.agents.routes import catalog_router as agent_actions_router
 from openmira.agents.routes import router as agents_router
 from openmira.auth.principal import ApiAuthMiddleware
 from openmira.auth.scope import msp_account_scope, msp_licensed_scope, org_scope
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from openmira.core.limits import JsonBodyMiddleware
+from openmira.detection_rules.routes import basis_router as basis_rules_router
+from openmira.detection_rules.routes import router as detection_rules_router
 from openmira.docs_ui.routes import install_docs_ui
 from openmira.findings.routes import details_router as finding_details_router
 from openmira.findings.routes import router as findings_router
@@ -30,9 +33,9 @@ from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 
 # Resource routers that run under both the org and the per-account MSP prefix.
-TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router, findings_router]
-# Routers that exist under /org only (Blumira has no MSP finding details).
-ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router]
+TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router, findings_router, detection_rules_router]
+# Routers that exist under /org only (Blumira has no MSP finding details and no MSP action catalog).
+ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router, agent_actions_router]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -100,6 +103,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     api.include_router(msp_accounts_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
     api.include_router(all_accounts, responses=AUTH_RESPONSES)
     api.include_router(msp_account_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
+    api.include_router(basis_rules_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
     api.include_router(
         _tenant_router("/msp/accounts/{account_id}", msp_account_scope, "msp_"), responses=AUTH_RESPONSES
     )

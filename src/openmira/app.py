@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from openmira import __version__
+from openmira.agents.worker import CommandSweeper
 from openmira.api import create_api
 from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
@@ -27,11 +28,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     owns_runtime = runtime is None
     runtime = runtime or Runtime.build(settings)
 
+    sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_runtime:
-            runtime.close()
+        sweeper.start()
+        try:
+            yield
+        finally:
+            await sweeper.stop()
+            if owns_runtime:
+                runtime.close()
 
     app = FastAPI(
         title="OpenMira", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan

@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     rate_limit: int = Field(default=10, ge=1, le=100_000, description="Requests per second per key pair.")
     token_failure_limit: int = Field(default=10, ge=1, description="Failed token requests per minute before 429.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    agent_command_delay: float = Field(
+        default=2.0, ge=0, le=86_400,
+        description="Seconds the simulated agents take for each step of a command (queued → sent → completed).",
+    )
+    agent_command_interval: float = Field(
+        default=1.0, ge=0, le=3600,
+        description="Seconds between each process's sweeps of due agent commands; 0 turns the sweep off.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"

@@ -15,11 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openmira.agents.models import AgentDevice, AgentKey
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
 from openmira.demo.catalog import DETECTIONS
 from openmira.demo.generator import FindingFactory, Member
+from openmira.demo.rules import EXTRA_RULES, basis_rules
 from openmira.demo.seed import seed_orgs, wipe
 from openmira.demo.tenant import DEMO_ORG_ID, ensure_demo_tenant
+from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import Role, User, UserRole
@@ -62,6 +64,12 @@ def snapshot(db: Session, org_ids: list[uuid.UUID]) -> dict[str, Any]:
                               .where(AgentDevice.org_id.in_(org_ids)).order_by(AgentDevice.id)).all(),
         "keys": db.execute(select(AgentKey.id, AgentKey.description, AgentKey.agent_seat_count)
                            .where(AgentKey.org_id.in_(org_ids)).order_by(AgentKey.id)).all(),
+        "rules": db.execute(select(DetectionRule.id, DetectionRule.basis_rule_id, DetectionRule.status,
+                                   DetectionRule.created).where(DetectionRule.org_id.in_(org_ids))
+                            .order_by(DetectionRule.id)).all(),
+        "commands": db.execute(select(AgentCommand.id, AgentCommand.device_id, AgentCommand.action,
+                                      AgentCommand.status, AgentCommand.requested_by, AgentCommand.created)
+                               .where(AgentCommand.org_id.in_(org_ids)).order_by(AgentCommand.id)).all(),
     }
 
 
@@ -72,6 +80,7 @@ def test_same_seed_same_data(db: Session) -> None:
     assert [r.action for r in first] == ["created", "created"] and len(set(ids)) == 2
     before = snapshot(db, ids)
     assert len(before["findings"]) == 300 and before["evidence"] and before["comments"]
+    assert len(before["rules"]) == 2 * len(basis_rules()) and before["commands"]
 
     # Emptied organizations are regenerated identically from the seed.
     for org_id in ids:
@@ -243,3 +252,33 @@ def test_demo_tenant_gets_data_once(db: Session, tmp_path: Path) -> None:
     assert db.scalar(select(func.count()).select_from(AgentDevice).where(AgentDevice.org_id == DEMO_ORG_ID)) == len(
         devices
     )
+
+
+def test_detection_rules_and_command_history_are_coherent(db: Session) -> None:
+    results = seed_orgs(db, orgs=2, findings=50, seed=13, as_of=AS_OF)
+    db.commit()
+    basis = {b.id: b for b in db.scalars(select(BasisDetectionRule))}
+    assert len(basis) == len(DETECTIONS) + len(EXTRA_RULES)
+    by_name = {b.name: b for b in basis.values()}
+    for detection in DETECTIONS:  # a rule's type and priority agree with the findings raised from it
+        rule = by_name[detection.name]
+        assert rule.type == detection.type and rule.priority == min(detection.priorities)
+        assert rule.priority == 3 or detection.type not in (30, 40)
+    for result in results:
+        rules = db.scalars(select(DetectionRule).where(DetectionRule.org_id == result.org_id)).all()
+        assert {r.basis_rule_id for r in rules} == set(basis)
+        assert {r.status for r in rules} == {0, 1, 5}
+        assert all(r.name == basis[r.basis_rule_id].name for r in rules)  # type: ignore[index]
+        devices = {d.id: d for d in db.scalars(select(AgentDevice).where(AgentDevice.org_id == result.org_id))}
+        commands = db.scalars(
+            select(AgentCommand).where(AgentCommand.org_id == result.org_id).order_by(AgentCommand.created)
+        ).all()
+        assert commands and {c.status for c in commands} <= {"completed", "failed"}
+        assert {c.action for c in commands} == {"isolate", "release", "restart"}
+        last: dict[uuid.UUID, str] = {}
+        for command in commands:
+            assert command.created <= AS_OF and command.device_id in devices
+            if command.action in ("isolate", "release"):
+                last[command.device_id] = command.action
+        for device in devices.values():  # every isolated device's last isolate/release is an isolation
+            assert (last.get(device.id) == "isolate") == device.is_isolated

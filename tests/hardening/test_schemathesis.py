@@ -53,7 +53,14 @@ CHECKS = [
     positive_data_acceptance,
 ]
 
-OBJECT_PARAMS = {"finding_id": "finding_ids", "device_id": "device_ids", "key_id": "key_ids"}
+OBJECT_PARAMS = {
+    "finding_id": "finding_ids",
+    "device_id": "device_ids",
+    "key_id": "key_ids",
+    "rule_id": "rule_ids",
+    "command_id": "command_ids",
+    "basis_rule_id": "basis_rule_ids",
+}
 
 
 @pytest.fixture(params=["rw", "ro", "msp"])

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from openmira.agents.models import AgentDevice, AgentKey
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.orgs.models import License
 from openmira.orgs.service import create_org
 from openmira.users.models import Role
@@ -32,6 +33,9 @@ class Account:
     device_ids: list[uuid.UUID]
     key_ids: list[uuid.UUID]
     comment_finding: uuid.UUID
+    rule_ids: list[uuid.UUID]
+    command_ids: list[uuid.UUID]
+    basis_rule_ids: list[uuid.UUID]  # global, not the account's: any MSP may read them
 
 
 def make_account(db: Session, msp: Tenant, name: str, license: License, rng: random.Random, n: int) -> Account:
@@ -70,6 +74,17 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
     db.flush()
     devices = [AgentDevice(org_id=org.id, key_id=key.id, hostname=f"{name}-host-{i}", plat="linux") for i in range(3)]
     db.add_all(devices)
+    basis = BasisDetectionRule(name=f"{name} basis rule", priority=2, type=20, description="A basis rule")
+    db.add(basis)
+    db.flush()
+    rules = [
+        DetectionRule(org_id=org.id, basis_rule_id=basis.id, name=f"{name} rule", status=1, priority=2, type=20),
+        DetectionRule(org_id=org.id, basis_rule_id=None, name=f"{name} custom rule", status=5, priority=4, type=40),
+    ]
+    command = AgentCommand(
+        org_id=org.id, device_id=devices[0].id, action="restart", status="completed", requested_by=users[0].id
+    )
+    db.add_all([*rules, command])
     db.flush()
     return Account(
         org.id,
@@ -81,6 +96,9 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
         [d.id for d in devices],
         [key.id],
         findings[0].id,
+        [r.id for r in rules],
+        [command.id],
+        [basis.id],
     )
 
 

@@ -17,7 +17,13 @@ from fastapi.testclient import TestClient
 from tests.helpers import API, assert_problem
 from tests.msp.conftest import Account, MspWorld
 
-OBJECT_PARAMS = {"finding_id": "finding_ids", "device_id": "device_ids", "key_id": "key_ids"}
+OBJECT_PARAMS = {
+    "finding_id": "finding_ids",
+    "device_id": "device_ids",
+    "key_id": "key_ids",
+    "rule_id": "rule_ids",
+    "command_id": "command_ids",
+}
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, str]]:
@@ -37,6 +43,8 @@ def _body(operation_id: str, account: Account) -> dict[str, Any] | None:
         return {"resolution": 20, "resolution_notes": "benign"}
     if operation_id.endswith("assign_finding"):
         return {"owner_type": "responder", "owners": [str(account.user_ids[1])]}
+    if operation_id.endswith("dispatch_agent_action"):
+        return {"action": "restart", "reason": "tenant matrix"}
     return None
 
 
@@ -62,6 +70,8 @@ def _foreign_markers(account: Account, url: str) -> list[str]:
         *(str(i) for i in account.finding_ids),
         *(str(i) for i in account.device_ids),
         *(str(i) for i in account.user_ids),
+        *(str(i) for i in account.rule_ids),
+        *(str(i) for i in account.command_ids),
         account.name,
     ]
     return [m for m in markers if m not in url]

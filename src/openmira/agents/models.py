@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmira.db.base import Base, utcnow
@@ -47,3 +48,27 @@ class AgentDevice(Base):
     key: Mapped[AgentKey | None] = relationship(lazy="raise")
 
     __table_args__ = (Index("ix_agent_devices_org_created", "org_id", "created", "id"),)
+
+
+class AgentCommand(Base):
+    """An action dispatched to a device, moved along queued → sent → completed/failed (agents/commands.py)."""
+
+    __tablename__ = "agent_commands"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agent_devices.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    reason: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    # The time of the last transition: the progression measures each step's delay from it.
+    modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_agent_commands_org_created", "org_id", "created", "id"),
+        # The sweep's lookup of due commands: only unfinished ones, oldest first.
+        Index("ix_agent_commands_status_modified", "status", "modified"),
+    )

@@ -3,17 +3,38 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
+from sqlalchemy.orm import Session
 
-from openmira.agents import service
-from openmira.agents.models import AgentDevice, AgentKey
-from openmira.agents.schemas import DeviceOut, KeyOut, device_out, key_out
+from openmira.agents import commands, service
+from openmira.agents.actions import DispatchIn
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.agents.schemas import (
+    ActionCatalog,
+    CommandOut,
+    DeviceOut,
+    KeyOut,
+    catalog_out,
+    command_out,
+    device_out,
+    key_out,
+)
+from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
+from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.db.base import utcnow
+from openmira.findings.service import people
+from openmira.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
+# Blumira lists no MSP action catalog: this one is mounted under /org only.
+catalog_router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
+
+DeviceId = Annotated[uuid.UUID, Path(description="The device's ID.")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 DeviceOrderBy = Annotated[str | None, order_by_query(service.DEVICE_ORDER, "created;desc")]
 KeyOrderBy = Annotated[str | None, order_by_query(service.KEY_ORDER, "created;desc")]
@@ -32,12 +53,12 @@ def get_devices(
 
 
 @router.get("/devices/{device_id}", response_model=Envelope[DeviceOut], summary="Get one agent device")
-def get_device(
-    session: DbSession,
-    scope: Scoped,
-    device_id: Annotated[uuid.UUID, Path(description="The device's ID.")],
-) -> dict[str, object]:
-    return ok(device_out(service.get_device(session, scope.org_ids, device_id)))
+def get_device(session: DbSession, scope: Scoped, runtime: RuntimeDep, device_id: DeviceId) -> dict[str, object]:
+    device = service.get_device(session, scope.org_ids, device_id)
+    # Its flags follow its commands: finish what is due so the read is not older than the sweep.
+    if commands.advance_device(session, device.id, utcnow(), runtime.settings.agent_command_delay):
+        device = service.get_device(session, scope.org_ids, device_id)
+    return ok(device_out(device))
 
 
 @router.get("/keys", response_model=ListEnvelope[KeyOut], summary="List the agent installation keys")
@@ -65,3 +86,56 @@ def get_key(
     key = service.get_key(session, scope.org_ids, key_id)
     counts = service.agent_counts(session, scope.org_ids, [key.id])
     return ok(key_out(key, counts.get(key.id, 0)))
+
+
+@catalog_router.get("/actions", response_model=Envelope[ActionCatalog], summary="List the agent actions")
+def get_agent_actions() -> dict[str, object]:
+    # The prefix's scope dependency has authenticated the caller; the catalog is the same for everyone.
+    return ok(catalog_out())
+
+
+def _command(session: Session, command: AgentCommand) -> CommandOut:
+    requester = command.requested_by
+    return command_out(command, people(session, [requester]).get(requester) if requester else None)
+
+
+@router.post(
+    "/devices/{device_id}/actions",
+    status_code=202,
+    response_model=Envelope[CommandOut],
+    summary="Dispatch an action to an agent device",
+    description=(
+        "Queues the action and answers at once with the command (`queued`); follow it with "
+        "`GET .../agents/actions/{command_id}`. `isolate` sets the device's `isolation_requested` at once "
+        "and `is_isolated` when the command completes; `release` clears both. Isolating an isolated device, "
+        "or releasing one that is not, is accepted and completes without change."
+    ),
+    responses={
+        409: {
+            "description": "The device is excluded from isolation",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
+)
+def dispatch_agent_action(
+    session: DbSession,
+    scope: Scoped,
+    principal: WritePrincipal,
+    device_id: DeviceId,
+    body: Annotated[DispatchIn, Body()],
+) -> dict[str, object]:
+    command = commands.dispatch(session, scope.org_ids, device_id, body, principal.user_id, utcnow())
+    return ok(_command(session, command))
+
+
+@router.get("/actions/{command_id}", response_model=Envelope[CommandOut], summary="Get a dispatched command's state")
+def get_agent_action(
+    session: DbSession,
+    scope: Scoped,
+    runtime: RuntimeDep,
+    command_id: Annotated[uuid.UUID, Path(description="The command's ID, from the dispatch answer.")],
+) -> dict[str, object]:
+    command = commands.get_command(session, scope.org_ids, command_id)
+    if commands.advance_device(session, command.device_id, utcnow(), runtime.settings.agent_command_delay):
+        command = commands.get_command(session, scope.org_ids, command_id)
+    return ok(_command(session, command))

@@ -1,13 +1,16 @@
-"""API shapes of agent devices and installation keys (contract section 6)."""
+"""API shapes of agent devices, installation keys, the action catalog and commands (contract section 6)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from openmira.agents.models import AgentDevice, AgentKey
+from openmira.agents.actions import CATALOG
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.users.schemas import Person
 
 
 class DeviceOut(BaseModel):
@@ -69,4 +72,44 @@ def key_out(key: AgentKey, agent_count: int) -> KeyOut:
         org_id=key.org_id,
         created=key.created,
         modified=key.modified,
+    )
+
+
+class ActionOut(BaseModel):
+    name: str
+    description: str
+    params: dict[str, Any] = Field(description="JSON Schema of the action's `params` object.")
+
+
+class ActionCatalog(BaseModel):
+    actions: list[ActionOut]
+
+
+class CommandOut(BaseModel):
+    command_id: uuid.UUID
+    device_id: uuid.UUID
+    action: str
+    status: Literal["queued", "sent", "completed", "failed"]
+    reason: str | None
+    requested_by: Person | None = Field(description="The creator of the key pair that dispatched it.")
+    created: datetime
+    modified: datetime = Field(description="When the command last changed status.")
+
+
+def catalog_out() -> ActionCatalog:
+    return ActionCatalog(
+        actions=[ActionOut(name=a.name, description=a.description, params=a.params_schema()) for a in CATALOG]
+    )
+
+
+def command_out(command: AgentCommand, requested_by: Person | None) -> CommandOut:
+    return CommandOut(
+        command_id=command.id,
+        device_id=command.device_id,
+        action=command.action,
+        status=command.status,  # type: ignore[arg-type]
+        reason=command.reason,
+        requested_by=requested_by,
+        created=command.created,
+        modified=command.modified,
     )

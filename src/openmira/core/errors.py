@@ -113,11 +113,36 @@ def _with_rate_headers(request: Request, headers: Mapping[str, str]) -> dict[str
     return merged
 
 
+_UNION_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+
+
+def _field_path(loc: Sequence[Any], body: Any) -> list[str]:
+    """``loc`` as the client wrote it: pydantic puts the tag of a tagged-union member (``"restart"``) into
+    the location of that member's errors; a tag is a value of the object at that point, not a key."""
+    path: list[str] = []
+    cursor = body
+    for part in loc:
+        if isinstance(cursor, dict) and isinstance(part, str) and part not in cursor and part in cursor.values():
+            continue
+        path.append(str(part))
+        if isinstance(cursor, dict):
+            cursor = cursor.get(part)
+        elif isinstance(cursor, list) and isinstance(part, int) and 0 <= part < len(cursor):
+            cursor = cursor[part]
+        else:
+            cursor = None
+    return path
+
+
 def _validation_params(exc: RequestValidationError) -> list[dict[str, str]]:
     params = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        where = loc[0] if loc else "body"
+        raw = list(err.get("loc", ()))
+        where = str(raw[0]) if raw else "body"
+        loc = [where, *_field_path(raw[1:], exc.body if where == "body" else None)]
+        if err.get("type") in _UNION_TAG_ERRORS:
+            # A missing or unknown tag is an error of the tag field itself (e.g. ``action``).
+            loc.append(str((err.get("ctx") or {}).get("discriminator", "")).strip("'"))
         name = ".".join(loc[1:]) or where
         reason = err.get("msg", "invalid value")
         if err.get("type") == "json_invalid":

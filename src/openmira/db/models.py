@@ -1,20 +1,24 @@
 """Imports every model module, so ``Base.metadata`` describes the whole schema."""
 
-from openmira.agents.models import AgentDevice, AgentKey
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
 from openmira.auth.signing import SigningKey
 from openmira.console.models import ConsoleSecret, ConsoleSession
 from openmira.credentials.models import KeyPair
 from openmira.db.base import Base
+from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
 
 __all__ = [
+    "AgentCommand",
     "AgentDevice",
     "AgentKey",
     "Base",
+    "BasisDetectionRule",
     "ConsoleSecret",
     "ConsoleSession",
+    "DetectionRule",
     "EvidenceRow",
     "Finding",
     "FindingComment",

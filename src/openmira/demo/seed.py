@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +18,15 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from openmira.agents.models import AgentDevice, AgentKey
+from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
 from openmira.demo import text
+from openmira.demo.commands import command_history
 from openmira.demo.generator import FindingFactory, Member, fleet, new_uuid, people, slugify
+from openmira.demo.rules import ensure_basis_rules, org_rules
+from openmira.detection_rules.models import DetectionRule
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization, OrgKind
-from openmira.users.models import User, UserRole
+from openmira.users.models import Role, User, UserRole
 
 Progress = Callable[[int], None]
 Checkpoint = Callable[[], None]
@@ -73,6 +76,7 @@ def seed_orgs(
     """Create (or complete) ``orgs`` organizations with ``findings`` findings each."""
     as_of = as_of or default_as_of()
     advance = progress or (lambda _n: None)
+    basis = ensure_basis_rules(session)
     results = []
     for index in range(orgs):
         rng, org_id, name = org_identity(seed, index)
@@ -80,6 +84,8 @@ def seed_orgs(
         if existing is not None and _count(session, Finding, org_id) == findings and _count(
             session, AgentDevice, org_id
         ):
+            if not _count(session, DetectionRule, org_id):  # seeded before detection rules existed
+                _insert(session, DetectionRule, org_rules(_side_rng(seed, index), org_id, basis, as_of))
             advance(findings)
             results.append(SeededOrg(org_id, existing.name, "kept", findings, _count(session, User, org_id),
                                      _count(session, AgentDevice, org_id), _count(session, AgentKey, org_id)))
@@ -97,6 +103,7 @@ def seed_orgs(
         keys, devices = fleet(rng, org_id, rng.randrange(20, 120), as_of)
         _insert(session, AgentKey, keys)
         _insert(session, AgentDevice, devices)
+        _add_rules_and_commands(session, _side_rng(seed, index), org_id, basis, devices, members, as_of)
         factory = FindingFactory(rng, org_id, members, [d["hostname"] for d in devices], domain, as_of)
         insert_findings(session, factory, findings, advance, checkpoint)
         if checkpoint:
@@ -104,6 +111,26 @@ def seed_orgs(
         results.append(SeededOrg(org_id, name, "replaced" if existing else "created", findings, len(members),
                                  len(devices), len(keys)))
     return results
+
+
+def _side_rng(seed: int, index: int) -> random.Random:
+    """A stream of its own for rules and commands, so adding them left every other seeded row as it was."""
+    return random.Random(f"openmira-seed:{seed}:org:{index}:rules")
+
+
+def _add_rules_and_commands(
+    session: Session,
+    rng: random.Random,
+    org_id: uuid.UUID,
+    basis: list[dict[str, Any]],
+    devices: Sequence[Mapping[str, Any]],
+    members: Sequence[Member],
+    as_of: datetime,
+) -> None:
+    _insert(session, DetectionRule, org_rules(rng, org_id, basis, as_of))
+    # Isolations and restarts are asked for by the people who respond to findings.
+    requesters = [m.id for m in members if m.roles & {Role.ADMINISTRATOR, Role.RESPONDER}] or [m.id for m in members]
+    _insert(session, AgentCommand, command_history(rng, org_id, devices, requesters, as_of))
 
 
 def insert_findings(
@@ -134,6 +161,13 @@ def ensure_demo_data(
     if not has_fleet:
         _insert(session, AgentKey, keys)
         _insert(session, AgentDevice, devices)
+    if not _count(session, DetectionRule, org_id):
+        fleet_rows = session.execute(
+            select(AgentDevice.id, AgentDevice.created, AgentDevice.is_isolated, AgentDevice.is_excluded)
+            .where(AgentDevice.org_id == org_id).order_by(AgentDevice.hostname)
+        ).mappings().all()
+        side = random.Random(f"openmira-demo:{org_id}:rules")
+        _add_rules_and_commands(session, side, org_id, ensure_basis_rules(session), fleet_rows, members, as_of)
     if _count(session, Finding, org_id):
         return False
     hosts = list(session.scalars(select(AgentDevice.hostname).where(AgentDevice.org_id == org_id)))
@@ -145,11 +179,14 @@ def ensure_demo_data(
 
 
 def wipe(session: Session, org_id: uuid.UUID) -> None:
-    """Remove an organization's findings (with their rows), devices and keys; keep users and key pairs."""
+    """Remove an organization's findings (with their rows), rules, commands, devices and keys; keep users and
+    key pairs."""
     finding_ids = select(Finding.id).where(Finding.org_id == org_id)
     for model in (EvidenceRow, FindingComment, FindingOwner):
         session.execute(delete(model).where(model.finding_id.in_(finding_ids)))
     session.execute(delete(Finding).where(Finding.org_id == org_id))
+    session.execute(delete(DetectionRule).where(DetectionRule.org_id == org_id))
+    session.execute(delete(AgentCommand).where(AgentCommand.org_id == org_id))
     session.execute(delete(AgentDevice).where(AgentDevice.org_id == org_id))
     session.execute(delete(AgentKey).where(AgentKey.org_id == org_id))
 

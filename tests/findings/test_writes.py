@@ -126,6 +126,10 @@ BAD_WRITES: list[tuple[str, Any, str]] = [
     ("comments", {"body": "hi", "sender": "{random}"}, "sender"),
     ("assign", {"owner_type": "analyst", "owners": ["{analyst}", "{foreign}"]}, "owners"),
     ("assign", {"owner_type": "analyst", "owners": ["{random}"]}, "owners"),
+    # PostgreSQL text cannot hold NUL: refused as input on both databases, never a 500.
+    ("comments", {"body": "a\x00b", "sender": "{analyst}"}, "body"),
+    ("comments", {"body": "hi", "subject": "\x00", "sender": "{analyst}"}, "subject"),
+    ("resolve", {"resolution": 10, "resolution_notes": "done\x00"}, "resolution_notes"),
 ]
 
 

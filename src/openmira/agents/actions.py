@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from openmira.core.text import NO_NUL
+
 ISOLATE, RELEASE, RESTART = "isolate", "release", "restart"
 
 
@@ -28,9 +30,8 @@ class RestartParams(BaseModel):
     force: StrictBool = Field(default=False, description="Restart even if applications refuse to close.")
 
 
-# PostgreSQL text cannot hold NUL characters; the pattern says so, so they are a documented 400.
 _REASON = Field(
-    default=None, max_length=1000, pattern=r"^[^\x00]*$",
+    default=None, max_length=1000, pattern=NO_NUL,
     description="Why; kept with the command for the audit trail. No NUL characters.",
 )
 

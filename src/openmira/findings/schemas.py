@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from openmira.core.envelope import ListEnvelope
+from openmira.core.text import NO_NUL
 from openmira.meta.enums import RESOLUTIONS
 from openmira.users.schemas import Person
 
@@ -71,9 +72,9 @@ def _not_blank(value: str) -> str:
 
 
 class CommentIn(BaseModel):
-    body: str = Field(min_length=1, description="HTML, stored as given.")
+    body: str = Field(min_length=1, pattern=NO_NUL, description="HTML, stored as given. No NUL characters.")
     sender: uuid.UUID = Field(description="The user posting the comment; a user of the finding's organization.")
-    subject: str = Field(default="", max_length=500)
+    subject: str = Field(default="", max_length=500, pattern=NO_NUL)
 
     _body = field_validator("body")(_not_blank)
 
@@ -84,7 +85,7 @@ class ResolveIn(BaseModel):
         description="10 Valid, 20 False Positive, 30 No Action Needed, 40 Risk Accepted.",
         json_schema_extra={"enum": sorted(RESOLUTIONS)},
     )
-    resolution_notes: str | None = None
+    resolution_notes: str | None = Field(default=None, pattern=NO_NUL, description="No NUL characters.")
 
 
 OwnerType = Literal["responder", "analyst", "manager"]

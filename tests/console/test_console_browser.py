@@ -274,6 +274,23 @@ def test_comment_html_cannot_run_in_the_finding_page(page: Any, server: LiveServ
     assert page.get_by_text("<img src=x onerror=alert(1)>").is_visible()  # evidence shown as text
     shot(page, backend, "10-finding")
 
+    # Work the finding from its page: resolve it, then comment (with HTML that must stay inert too).
+    resolve = page.locator("#resolve-form")
+    resolve.get_by_label("Resolution").select_option(label="False Positive")
+    resolve.get_by_label("Notes").fill("Sanctioned admin script")
+    resolve.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"**/findings/{finding.id}#details")
+    details = page.locator("#details").inner_text()
+    assert "False Positive" in details and "Sanctioned admin script" in details
+    page.locator("#comment-form textarea").fill('<p>Checked with <b>Sam</b></p><img src=x onerror="window.__pwned=1">')
+    page.locator("#comment-form").get_by_role("button", name="Comment").click()
+    page.wait_for_url(f"**/findings/{finding.id}#comments")
+    assert page.locator("#comments .comment-body").count() == 2
+    assert "Checked with Sam" in page.locator("#comments .comment-body").last.inner_text()
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__pwned") is None and dialogs == []
+    shot(page, backend, "10b-finding-worked")
+
 
 def test_msp_portal_integrations(page: Any, server: LiveServer, db: Session, backend: str) -> None:
     msp = create_org(db, "Northwind Managed Security", msp=True)

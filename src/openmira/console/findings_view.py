@@ -1,8 +1,8 @@
-"""Read-only finding queries for the console pages.
+"""Finding queries for the console pages.
 
-Small on purpose: the console only lists and shows. Every query starts from an organization the
-caller has already been allowed to see (``deps.visible_org``), through the findings service's own
-tenant query (``scoped_findings`` / ``get_finding``); the console writes nothing here.
+Every query starts from an organization the caller has already been allowed to see
+(``deps.visible_org``), through the findings service's own tenant query (``scoped_findings`` /
+``get_finding``). Writes go through the findings services (routes_findings.py), never from here.
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ def people(db: Session, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, User]:
     if not wanted:
         return {}
     return {u.id: u for u in db.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def members(db: Session, org_id: uuid.UUID) -> list[User]:
+    """The organization's users: who can own its findings."""
+    return list(db.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
 
 
 def owners(db: Session, finding_id: uuid.UUID) -> dict[str, list[User]]:

@@ -18,6 +18,7 @@ from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.observability import RequestContextMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
+from openmira.webhooks.worker import DeliveryWorker
 
 log = logging.getLogger("openmira")
 
@@ -29,9 +30,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_runtime:
-            runtime.close()
+        worker = DeliveryWorker(runtime) if settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            if owns_runtime:
+                runtime.close()
 
     app = FastAPI(
         title="OpenMira", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan

@@ -32,20 +32,20 @@ SESSION_LIFETIME = timedelta(hours=12)
 _SECRET_NAME = "session-signing"
 
 
-def load_or_create_secret(sessions: sessionmaker[Session]) -> str:
-    """The shared signing secret; the first process to need it creates it, the others read it."""
+def load_or_create_secret(sessions: sessionmaker[Session], name: str = _SECRET_NAME) -> str:
+    """A shared server secret (by name); the first process to need it creates it, the others read it."""
     with sessions() as session:
-        row = session.get(ConsoleSecret, _SECRET_NAME)
+        row = session.get(ConsoleSecret, name)
         if row is not None:
             return row.value
         value = secrets.token_urlsafe(48)
-        session.add(ConsoleSecret(name=_SECRET_NAME, value=value))
+        session.add(ConsoleSecret(name=name, value=value))
         try:
             session.commit()
             return value
         except IntegrityError:  # another process created it first
             session.rollback()
-            row = session.get(ConsoleSecret, _SECRET_NAME)
+            row = session.get(ConsoleSecret, name)
             assert row is not None
             return row.value
 

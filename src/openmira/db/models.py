@@ -8,6 +8,7 @@ from openmira.db.base import Base
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
+from openmira.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AgentDevice",
@@ -24,4 +25,6 @@ __all__ = [
     "SigningKey",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

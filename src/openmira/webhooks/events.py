@@ -1,0 +1,67 @@
+"""The events webhooks receive, and the one function that queues them.
+
+``emit`` writes one delivery row per subscribed, enabled endpoint in the caller's session, so the
+delivery commits or rolls back with the change it reports (a transactional outbox). Which endpoints
+hear an organization's events is decided by ``auth.scope.event_audience``: the organization's own and,
+for a licensed MSP sub-account, its MSP's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmira.auth.scope import event_audience
+from openmira.db.base import utcnow
+from openmira.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+EVENTS: dict[str, str] = {
+    "finding.created": "A finding was created.",
+    "finding.updated": "A finding's owners were changed (assign).",
+    "finding.resolved": "A finding was resolved.",
+    "finding.comment_added": "A comment was added to a finding.",
+    "agent.action_completed": "An agent action (isolate, release, restart, ...) completed or failed.",
+    "ping": "A test delivery from POST .../webhooks/{webhook_id}/test.",
+}
+PING = "ping"
+
+
+def envelope(delivery_id: uuid.UUID, event: str, org_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a delivery; its ``id`` is the delivery's ID (receivers deduplicate on it)."""
+    return {
+        "id": str(delivery_id),
+        "event": event,
+        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        "org_id": str(org_id),
+        "data": data,
+    }
+
+
+def queue(
+    session: Session, endpoint: WebhookEndpoint, event: str, org_id: uuid.UUID, data: dict[str, Any]
+) -> WebhookDelivery:
+    delivery_id = uuid.uuid4()
+    now = utcnow()
+    delivery = WebhookDelivery(
+        id=delivery_id, endpoint_id=endpoint.id, event=event, payload=envelope(delivery_id, event, org_id, data),
+        status="pending", attempts=0, created=now, next_attempt=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+def emit(session: Session, org_id: uuid.UUID, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
+    """Queue ``event`` (one of ``EVENTS``) that happened in organization ``org_id``, with JSON-ready ``data``,
+    for every enabled endpoint subscribed to it. Never commits: the caller's transaction carries it."""
+    assert event in EVENTS, f"unknown webhook event {event!r}"
+    owners = event_audience(session, org_id)
+    endpoints = session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.org_id.in_(owners), WebhookEndpoint.enabled.is_(True))
+    ).all()
+    deliveries = [queue(session, e, event, org_id, data) for e in endpoints if event in e.events]
+    if deliveries:
+        session.flush()
+    return deliveries

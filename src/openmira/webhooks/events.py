@@ -9,6 +9,7 @@ for a licensed MSP sub-account, its MSP's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -53,15 +54,25 @@ def queue(
     return delivery
 
 
-def emit(session: Session, org_id: uuid.UUID, event: str, data: dict[str, Any]) -> list[WebhookDelivery]:
-    """Queue ``event`` (one of ``EVENTS``) that happened in organization ``org_id``, with JSON-ready ``data``,
-    for every enabled endpoint subscribed to it. Never commits: the caller's transaction carries it."""
+EventData = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> list[WebhookDelivery]:
+    """Queue ``event`` (one of ``EVENTS``) that happened in organization ``org_id`` for every enabled endpoint
+    subscribed to it. ``data`` is JSON-ready, or a function building it, called only when someone listens.
+    Never commits: the caller's transaction carries the deliveries, so they exist if and only if the change
+    does."""
     assert event in EVENTS, f"unknown webhook event {event!r}"
     owners = event_audience(session, org_id)
     endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.org_id.in_(owners), WebhookEndpoint.enabled.is_(True))
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.org_id.in_(owners), WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.created, WebhookEndpoint.id)
     ).all()
-    deliveries = [queue(session, e, event, org_id, data) for e in endpoints if event in e.events]
-    if deliveries:
-        session.flush()
+    listening = [e for e in endpoints if event in e.events]
+    if not listening:
+        return []
+    body = data() if callable(data) else data
+    deliveries = [queue(session, e, event, org_id, body) for e in listening]
+    session.flush()
     return deliveries

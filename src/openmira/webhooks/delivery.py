@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,19 @@ BATCH = 20
 LEASE = timedelta(seconds=120)
 Clock = Callable[[], datetime]
 Resolver = Callable[[str, int], list[IPAddress]]
+
+_sending = threading.local()
+
+
+class _QuietWhileSending(logging.Filter):
+    """httpx logs every request's URL at INFO, and a webhook URL may carry a token of its own: its records
+    are dropped while this thread sends a delivery (our own log line names the endpoint by ID)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_sending, "active", False)
+
+
+logging.getLogger("httpx").addFilter(_QuietWhileSending())
 
 
 @dataclass(frozen=True)
@@ -130,12 +144,15 @@ def send_one(
     with httpx.Client(
         transport=transport, timeout=config.timeout_seconds, follow_redirects=False, trust_env=False
     ) as http:
+        _sending.active = True
         try:
             response = http.post(pinned, content=body, headers=headers, extensions=extensions)
         except httpx.TimeoutException:
             return Outcome(False, error=f"no answer within {config.timeout_seconds:g} s")
         except httpx.HTTPError as exc:
             return Outcome(False, error=f"could not connect: {exc.__class__.__name__}")
+        finally:
+            _sending.active = False
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code)
     return Outcome(False, response.status_code, f"the receiver answered {response.status_code}")

@@ -17,6 +17,12 @@ from openmira.orgs.models import License
 from openmira.orgs.service import create_org
 from openmira.users.models import Role
 from openmira.users.service import create_user
+from openmira.webhooks.addresses import HostPolicy
+from openmira.webhooks.crypto import SecretBox
+from openmira.webhooks.events import queue
+from openmira.webhooks.models import WebhookEndpoint
+from openmira.webhooks.schemas import WebhookIn
+from openmira.webhooks.service import create_endpoint
 from tests.findings.factory import BASE_TIME, add_comment, add_evidence, make_finding
 from tests.helpers import Tenant, make_tenant
 
@@ -32,6 +38,8 @@ class Account:
     device_ids: list[uuid.UUID]
     key_ids: list[uuid.UUID]
     comment_finding: uuid.UUID
+    webhook_ids: list[uuid.UUID]
+    delivery_ids: list[uuid.UUID]
 
 
 def make_account(db: Session, msp: Tenant, name: str, license: License, rng: random.Random, n: int) -> Account:
@@ -71,6 +79,7 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
     devices = [AgentDevice(org_id=org.id, key_id=key.id, hostname=f"{name}-host-{i}", plat="linux") for i in range(3)]
     db.add_all(devices)
     db.flush()
+    webhook_ids, delivery_ids = add_webhook(db, org.id, name)
     return Account(
         org.id,
         name,
@@ -81,7 +90,21 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
         [d.id for d in devices],
         [key.id],
         findings[0].id,
+        webhook_ids,
+        delivery_ids,
     )
+
+
+def add_webhook(db: Session, org_id: uuid.UUID, name: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """A webhook endpoint owned by ``org_id`` with one (pending) delivery."""
+    slug = name.lower().replace(" ", "-")
+    body = WebhookIn(url=f"https://{slug}.example.com/hook", events=["finding.resolved"], description=name)
+    made = create_endpoint(db, org_id, body, HostPolicy.parse("*"), SecretBox(None, "test-only key"))  # type: ignore[arg-type]
+    endpoint = db.get(WebhookEndpoint, made.id)
+    assert endpoint is not None
+    delivery = queue(db, endpoint, "ping", org_id, {"webhook_id": str(endpoint.id)})
+    db.flush()
+    return [endpoint.id], [delivery.id]
 
 
 @dataclass
@@ -101,6 +124,8 @@ def world(db: Session, client: TestClient) -> MspWorld:
     rng = random.Random(7)
     msp_a = make_tenant(db, client, "MSP A", msp=True)
     msp_b = make_tenant(db, client, "MSP B", msp=True)
+    for msp in (msp_a, msp_b):  # the MSPs' own webhooks (/msp/webhooks)
+        msp.extra["webhook_ids"], msp.extra["delivery_ids"] = add_webhook(db, msp.org_id, msp.name)
     plain = make_tenant(db, client, "Plain Org")
     world = MspWorld(
         msp_a,

@@ -33,7 +33,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.verifier = TokenVerifier(self.settings, self.keys)
         self.webhook_policy = HostPolicy.parse(self.settings.webhook_allowed_hosts)
-        self.webhook_secrets = SecretBox(self.sessions, self.settings.webhook_secret_key)
+        self.webhook_secrets = SecretBox.shared(self.sessions, self.settings.webhook_secret_key)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -99,7 +99,7 @@ def add_webhook(db: Session, org_id: uuid.UUID, name: str) -> tuple[list[uuid.UU
     """A webhook endpoint owned by ``org_id`` with one (pending) delivery."""
     slug = name.lower().replace(" ", "-")
     body = WebhookIn(url=f"https://{slug}.example.com/hook", events=["finding.resolved"], description=name)
-    made = create_endpoint(db, org_id, body, HostPolicy.parse("*"), SecretBox(None, "test-only key"))  # type: ignore[arg-type]
+    made = create_endpoint(db, org_id, body, HostPolicy.parse("*"), SecretBox.in_transaction(db, None))
     endpoint = db.get(WebhookEndpoint, made.id)
     assert endpoint is not None
     delivery = queue(db, endpoint, "ping", org_id, {"webhook_id": str(endpoint.id)})

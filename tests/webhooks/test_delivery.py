@@ -214,3 +214,21 @@ def test_secrets_are_never_logged(
     assert receiver.url() not in caplog.text  # a URL may hold a token of its own
     stored = db.scalars(select(WebhookDelivery.payload)).all()
     assert all(str(hook["secret"]) not in json.dumps(p) for p in stored)
+
+
+def test_a_secret_encrypted_under_another_key_fails_the_delivery_clearly(
+    app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
+) -> None:
+    before = app_with(webhook_allowed_hosts="127.0.0.1", webhook_secret_key="the first key")
+    hook = create_webhook(before.client, tenant.rw, receiver.url(), ["ping"])
+    delivery_id = _ping(before, tenant, hook)
+    after = app_with(webhook_allowed_hosts="127.0.0.1", webhook_secret_key="another key")
+    assert deliver_due(after.runtime.sessions, after.delivery(), now=lambda: T0) == 1
+    assert receiver.requests == []
+    failed = _delivery(db, delivery_id)
+    assert failed.status == "failed" and "rotate" in (failed.error or "")
+    rotated = after.client.post(f"{API}/org/webhooks/{hook['id']}/rotate-secret", headers=tenant.rw.headers)
+    _ping(after, tenant, hook)
+    deliver_due(after.runtime.sessions, after.delivery(), now=lambda: T0)
+    (got,) = receiver.requests
+    assert verify(rotated.json()["data"]["secret"], got.headers, got.body)

@@ -32,15 +32,21 @@ SESSION_LIFETIME = timedelta(hours=12)
 _SECRET_NAME = "session-signing"
 
 
+def ensure_secret(session: Session, name: str = _SECRET_NAME) -> str:
+    """A shared server secret (by name), added to ``session``'s transaction if it does not exist yet."""
+    row = session.get(ConsoleSecret, name)
+    if row is None:
+        row = ConsoleSecret(name=name, value=secrets.token_urlsafe(48))
+        session.add(row)
+        session.flush()
+    return row.value
+
+
 def load_or_create_secret(sessions: sessionmaker[Session], name: str = _SECRET_NAME) -> str:
     """A shared server secret (by name); the first process to need it creates it, the others read it."""
     with sessions() as session:
-        row = session.get(ConsoleSecret, name)
-        if row is not None:
-            return row.value
-        value = secrets.token_urlsafe(48)
-        session.add(ConsoleSecret(name=name, value=value))
         try:
+            value = ensure_secret(session, name)
             session.commit()
             return value
         except IntegrityError:  # another process created it first

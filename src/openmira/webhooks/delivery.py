@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from cryptography.fernet import InvalidToken
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +37,9 @@ LEASE = timedelta(seconds=120)
 Clock = Callable[[], datetime]
 Resolver = Callable[[str, int], list[IPAddress]]
 
+_UNREADABLE_SECRET = (
+    "the signing secret cannot be decrypted (OPENMIRA_WEBHOOK_SECRET_KEY changed?): rotate the endpoint's secret"
+)
 _sending = threading.local()
 
 
@@ -221,10 +225,12 @@ def deliver_due(
             continue
         payload, event, endpoint_id, url, secret_encrypted = loaded
         at = now()
-        outcome = send_one(
-            payload, event, delivery_id, url, config.secrets.decrypt(secret_encrypted), config, at, transport,
-            resolver,
-        )
+        try:
+            secret = config.secrets.decrypt(secret_encrypted)
+        except InvalidToken:
+            outcome = Outcome(False, error=_UNREADABLE_SECRET, final=True)
+        else:
+            outcome = send_one(payload, event, delivery_id, url, secret, config, at, transport, resolver)
         status = _record(sessions, delivery_id, token, outcome, at, config)
         attempted += 1
         log.info(

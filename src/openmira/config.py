@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Per-attempt HTTP timeout.")
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for work.")
 
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _allowlist(cls, value: str) -> str:
+        from openmira.webhooks.addresses import HostPolicy
+
+        HostPolicy.parse(value)  # a typo fails at start-up, not silently at the first delivery
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

@@ -158,6 +158,8 @@ def test_bad_input_names_the_field_and_changes_nothing(client: TestClient, tenan
     assert_problem(client.get(f"{API}/org/webhooks/not-a-uuid", headers=tenant.rw.headers), 400, "webhook_id")
     bad_filter = client.get(f"{API}/org/webhooks/{created['id']}/deliveries?status=lost", headers=tenant.rw.headers)
     assert_problem(bad_filter, 400, "status")
+    bad_event = client.get(f"{API}/org/webhooks/{created['id']}/deliveries?event=bogus", headers=tenant.rw.headers)
+    assert_problem(bad_event, 400, "event")
 
 
 def test_the_allowlist_is_checked_when_an_endpoint_is_saved(

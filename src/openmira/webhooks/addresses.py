@@ -25,6 +25,7 @@ _PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-
 URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_LABEL}(?:\.{_LABEL})*\.?(?::{_PORT})?(?:[/?#][!-\[\]-~]*)?$"
 URL_MAX_LENGTH = 2048
 _URL = re.compile(URL_PATTERN)
+_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 def url_problem(url: str) -> str | None:
@@ -58,18 +59,24 @@ class HostPolicy:
         suffixes: list[str] = []
         networks = []
         anywhere = False
-        for entry in (e.strip().lower().rstrip(".") for e in setting.split(",")):
+        for entry in (e.strip().lower() for e in setting.split(",")):
             if not entry:
                 continue
             if entry == "*":
                 anywhere = True
             elif entry.startswith("*."):
-                suffixes.append(entry[1:])
+                suffixes.append(entry[1:].rstrip("."))
             else:
+                entry = entry.rstrip(".")
                 try:
                     networks.append(ipaddress.ip_network(entry, strict=False))
                 except ValueError:
+                    if not _NAME.fullmatch(entry):
+                        raise ValueError(f"{entry!r} is not a host name, *.domain, IP address or CIDR") from None
                     names.add(entry)
+        for suffix in suffixes:
+            if not _NAME.fullmatch(suffix[1:]):  # "*." alone must not become "*"
+                raise ValueError(f"'*{suffix}' is not a *.domain wildcard")
         return cls(anywhere, frozenset(names), tuple(suffixes), tuple(networks))
 
     def _name_listed(self, host: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ EVENTS: dict[str, str] = {
     "ping": "A test delivery from POST .../webhooks/{webhook_id}/test.",
 }
 PING = "ping"
+EventName = Literal[tuple(EVENTS)]  # type: ignore[valid-type]
 
 
 def envelope(delivery_id: uuid.UUID, event: str, org_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:

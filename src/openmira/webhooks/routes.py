@@ -16,7 +16,7 @@ from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.runtime import Runtime, get_runtime
 from openmira.webhooks import service
-from openmira.webhooks.events import EVENTS
+from openmira.webhooks.events import EventName
 from openmira.webhooks.schemas import (
     DeliveryDetail,
     DeliveryOut,
@@ -34,9 +34,7 @@ Paging = Annotated[PageRequest, Depends(page_request)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 EndpointOrderBy = Annotated[str | None, order_by_query(service.ENDPOINT_ORDER, service.DEFAULT_ORDER)]
 DeliveryOrderBy = Annotated[str | None, order_by_query(service.DELIVERY_ORDER, service.DEFAULT_ORDER)]
-EventName = Annotated[
-    str | None, Query(description="Only deliveries of this event.", json_schema_extra={"enum": list(EVENTS)})
-]
+EventFilter = Annotated[EventName | None, Query(description="Only deliveries of this event.")]
 
 
 def _owner(scope: Scoped) -> uuid.UUID:
@@ -109,7 +107,7 @@ def get_deliveries(
     page: Paging,
     order_by: DeliveryOrderBy = None,
     status: Annotated[DeliveryState | None, Query(description="Only deliveries in this state.")] = None,
-    event: EventName = None,
+    event: EventFilter = None,
 ) -> dict[str, Any]:
     return service.list_deliveries(session, request, page, scope.org_ids, webhook_id, order_by, status, event)
 

@@ -127,7 +127,7 @@ def send_one(
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
         addresses = resolver(host, port)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name the IDNA codec refuses (too long)
         return Outcome(False, error=f"could not resolve {host}: {exc.__class__.__name__}")
     refusal = config.policy.refusal(host, addresses)
     if refusal:
@@ -150,16 +150,20 @@ def send_one(
     ) as http:
         _sending.active = True
         try:
-            response = http.post(pinned, content=body, headers=headers, extensions=extensions)
+            # Streamed and never read: only the status matters, and a receiver's body could be huge.
+            with http.stream("POST", pinned, content=body, headers=headers, extensions=extensions) as response:
+                status = response.status_code
         except httpx.TimeoutException:
             return Outcome(False, error=f"no answer within {config.timeout_seconds:g} s")
-        except httpx.HTTPError as exc:
+        except httpx.ConnectError as exc:
             return Outcome(False, error=f"could not connect: {exc.__class__.__name__}")
+        except httpx.HTTPError as exc:
+            return Outcome(False, error=f"the request failed: {exc.__class__.__name__}")
         finally:
             _sending.active = False
-    if 200 <= response.status_code < 300:
-        return Outcome(True, response.status_code)
-    return Outcome(False, response.status_code, f"the receiver answered {response.status_code}")
+    if 200 <= status < 300:
+        return Outcome(True, status)
+    return Outcome(False, status, f"the receiver answered {status}")
 
 
 def _record(
@@ -230,7 +234,11 @@ def deliver_due(
         except InvalidToken:
             outcome = Outcome(False, error=_UNREADABLE_SECRET, final=True)
         else:
-            outcome = send_one(payload, event, delivery_id, url, secret, config, at, transport, resolver)
+            try:
+                outcome = send_one(payload, event, delivery_id, url, secret, config, at, transport, resolver)
+            except Exception as exc:  # one bad delivery must not stop the others; it is retried
+                log.exception("webhook delivery %s failed unexpectedly", delivery_id)
+                outcome = Outcome(False, error=f"internal error: {exc.__class__.__name__}")
         status = _record(sessions, delivery_id, token, outcome, at, config)
         attempted += 1
         log.info(

@@ -164,3 +164,8 @@ def test_org_and_msp_webhooks_are_separate(client: TestClient, tenant: Tenant, d
     assert_problem(client.get(f"{API}/msp/webhooks/{org_hook['id']}", headers=a.msp.rw.headers), 404)
     assert client.get(f"{API}/msp/webhooks", headers=a.msp.ro.headers).status_code == 200
     assert_problem(client.delete(f"{API}/msp/webhooks/{msp_hook['id']}", headers=a.msp.ro.headers), 403)
+
+
+def test_emit_refuses_an_unknown_event(db: Session, tenant: Tenant) -> None:
+    with pytest.raises(ValueError, match="unknown webhook event"):
+        emit(db, tenant.org_id, "finding.exploded", {})

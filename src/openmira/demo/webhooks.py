@@ -42,8 +42,7 @@ def ensure_demo_webhook(session: Session, org_id: uuid.UUID, namespace: uuid.UUI
     for n, (event, data, status, attempts, response, error, ago) in enumerate(history):
         delivery_id = uuid.uuid5(namespace, f"webhook-delivery:{n}")
         created = now - ago
-        payload = envelope(delivery_id, event, org_id, data)
-        payload["created"] = created.isoformat().replace("+00:00", "Z")
+        payload = envelope(delivery_id, event, org_id, data, created)
         session.add(WebhookDelivery(
             id=delivery_id, endpoint_id=endpoint_id, event=event, payload=payload, status=status,
             attempts=attempts, response_status=response, error=error, created=created,

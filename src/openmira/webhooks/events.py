@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from openmira.auth.scope import event_audience
 from openmira.db.base import utcnow
-from openmira.webhooks.models import WebhookDelivery, WebhookEndpoint
+from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 EVENTS: dict[str, str] = {
     "finding.created": "A finding was created.",
@@ -31,12 +32,14 @@ PING = "ping"
 EventName = Literal[tuple(EVENTS)]  # type: ignore[valid-type]
 
 
-def envelope(delivery_id: uuid.UUID, event: str, org_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+def envelope(
+    delivery_id: uuid.UUID, event: str, org_id: uuid.UUID, data: dict[str, Any], created: datetime
+) -> dict[str, Any]:
     """The JSON body of a delivery; its ``id`` is the delivery's ID (receivers deduplicate on it)."""
     return {
         "id": str(delivery_id),
         "event": event,
-        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        "created": created.isoformat().replace("+00:00", "Z"),
         "org_id": str(org_id),
         "data": data,
     }
@@ -48,8 +51,8 @@ def queue(
     delivery_id = uuid.uuid4()
     now = utcnow()
     delivery = WebhookDelivery(
-        id=delivery_id, endpoint_id=endpoint.id, event=event, payload=envelope(delivery_id, event, org_id, data),
-        status="pending", attempts=0, created=now, next_attempt=now,
+        id=delivery_id, endpoint_id=endpoint.id, event=event, payload=envelope(delivery_id, event, org_id, data, now),
+        status=DeliveryStatus.PENDING, attempts=0, created=now, next_attempt=now,
     )
     session.add(delivery)
     return delivery
@@ -63,7 +66,8 @@ def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> li
     subscribed to it. ``data`` is JSON-ready, or a function building it, called only when someone listens.
     Never commits: the caller's transaction carries the deliveries, so they exist if and only if the change
     does."""
-    assert event in EVENTS, f"unknown webhook event {event!r}"
+    if event not in EVENTS:  # a programming error: every event is listed, documented and subscribable
+        raise ValueError(f"unknown webhook event {event!r}")
     owners = event_audience(session, org_id)
     endpoints = session.scalars(
         select(WebhookEndpoint)

@@ -127,8 +127,12 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     # Tests other than the rate-limit ones send many requests a second; they get a budget to match.
+    # Webhooks: no background sending (tests drive deliver_due themselves), and any URL may be saved, since
+    # the generated suites (schemathesis, the tenant matrix) save URLs the document calls valid; the
+    # allowlist's own tests set it.
     values: dict[str, object] = {
         "database_url": database_url, "public_url": PUBLIC_URL, "data_dir": Path("data"), "rate_limit": 100_000,
+        "webhook_worker": False, "webhook_allowed_hosts": "*",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

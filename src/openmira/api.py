@@ -17,7 +17,7 @@ from openmira import __version__
 from openmira.agents.routes import catalog_router as agent_actions_router
 from openmira.agents.routes import router as agents_router
 from openmira.auth.principal import ApiAuthMiddleware
-from openmira.auth.scope import msp_account_scope, msp_licensed_scope, org_scope
+from openmira.auth.scope import msp_account_scope, msp_licensed_scope, msp_self_scope, org_scope
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from openmira.core.limits import JsonBodyMiddleware
@@ -31,11 +31,13 @@ from openmira.msp.routes import account_router as msp_account_router
 from openmira.msp.routes import accounts_router as msp_accounts_router
 from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
+from openmira.webhooks.routes import router as webhooks_router
 
 # Resource routers that run under both the org and the per-account MSP prefix.
 TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router, findings_router, detection_rules_router]
-# Routers that exist under /org only (Blumira has no MSP finding details and no MSP action catalog).
-ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router, agent_actions_router]
+# Routers that exist under /org only (Blumira has no MSP finding details and no MSP action catalog; an MSP's
+# own webhooks are at /msp/webhooks, not per sub-account).
+ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router, agent_actions_router, webhooks_router]
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -107,6 +109,10 @@ def create_api(runtime: Runtime) -> FastAPI:
     api.include_router(
         _tenant_router("/msp/accounts/{account_id}", msp_account_scope, "msp_"), responses=AUTH_RESPONSES
     )
+    # The webhook handlers once more, for what the MSP itself owns.
+    msp_self = APIRouter(prefix="/msp", dependencies=[Depends(msp_self_scope)])
+    msp_self.include_router(webhooks_router, generate_unique_id_function=msp_ids)
+    api.include_router(msp_self, responses=AUTH_RESPONSES)
     install_docs_ui(api)
     _document_problems(api)
     return api

@@ -19,6 +19,7 @@ from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.observability import RequestContextMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
+from openmira.webhooks.worker import DeliveryWorker
 
 log = logging.getLogger("openmira")
 
@@ -32,10 +33,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = DeliveryWorker(runtime) if settings.webhook_worker else None
         sweeper.start()
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await sweeper.stop()
             if owns_runtime:
                 runtime.close()

@@ -41,6 +41,33 @@ class Settings(BaseSettings):
         description="Signs console cookies; default: a random secret created once and kept in the database.",
         repr=False,
     )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description=(
+            "Where webhooks may be delivered: a comma list of host names (`hooks.example.com`, `*.example.com`), "
+            "IP addresses and CIDRs (`10.1.0.0/16`), or `*` for anywhere. Empty: nowhere."
+        ),
+    )
+    webhook_secret_key: str | None = Field(
+        default=None,
+        description="Encrypts webhook signing secrets at rest; default: a random key created once in the database.",
+        repr=False,
+    )
+    webhook_worker: bool = Field(default=True, description="Run the webhook delivery worker in this process.")
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20, description="Delivery attempts before `failed`.")
+    webhook_backoff_seconds: float = Field(
+        default=30.0, gt=0, le=86_400, description="Wait before the first retry; doubled after each attempt."
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Per-attempt HTTP timeout.")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for work.")
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _allowlist(cls, value: str) -> str:
+        from openmira.webhooks.addresses import HostPolicy
+
+        HostPolicy.parse(value)  # a typo fails at start-up, not silently at the first delivery
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -14,6 +14,8 @@ from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.db.session import make_engine, make_session_factory
+from openmira.webhooks.addresses import HostPolicy
+from openmira.webhooks.crypto import SecretBox
 
 
 @dataclass
@@ -25,9 +27,13 @@ class Runtime:
     keys: KeyStore
     credentials: CredentialCache
     verifier: TokenVerifier = field(init=False)
+    webhook_policy: HostPolicy = field(init=False)
+    webhook_secrets: SecretBox = field(init=False)
 
     def __post_init__(self) -> None:
         self.verifier = TokenVerifier(self.settings, self.keys)
+        self.webhook_policy = HostPolicy.parse(self.settings.webhook_allowed_hosts)
+        self.webhook_secrets = SecretBox.shared(self.sessions, self.settings.webhook_secret_key)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -372,3 +372,22 @@ def test_msp_dispatches_and_reads_per_account(
     assert_problem(_dispatch(client, tenant.rw.headers, device_one.id, {"action": "restart"}, base_one), 403)
     assert client.get(f"{base_one}/actions", headers=msp.rw.headers).status_code in (404, 405)
     assert _state(db, device_two.id) == (False, False) and _commands(db) == 1
+
+
+def test_a_finished_command_queues_one_agent_action_completed_delivery(
+    client: TestClient, db: Session, tenant: Tenant, device: AgentDevice
+) -> None:
+    from openmira.webhooks.models import WebhookDelivery
+    from tests.webhooks.conftest import create_webhook
+
+    hook = create_webhook(client, tenant.rw, "https://hooks.example.com/a", events=["agent.action_completed"])
+    command = _dispatch(client, tenant.rw.headers, device.id, {"action": "isolate", "reason": "contain"}).json()["data"]
+    assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 0  # dispatch is not completion
+    assert _finish(db, device.id) == 1
+    assert _finish(db, device.id) == 0  # nothing left: no second event
+    db.expire_all()
+    deliveries = list(db.scalars(select(WebhookDelivery)))
+    assert [(str(d.endpoint_id), d.event) for d in deliveries] == [(hook["id"], "agent.action_completed")]
+    sent = deliveries[0].payload["data"]["command"]
+    assert (sent["command_id"], sent["status"], sent["action"]) == (command["command_id"], "completed", "isolate")
+    assert sent["requested_by"] == command["requested_by"]

@@ -49,3 +49,18 @@ def test_demo_msp_has_licensed_and_free_sub_accounts(client: TestClient, db: Ses
     seen = {f["org_id"] for f in findings["data"]}
     assert findings["meta"]["total_items"] > 0 and seen and not seen & free
     assert seen <= set(licenses)
+
+
+def test_demo_has_a_disabled_webhook_with_past_deliveries(client: TestClient, db: Session, tmp_path: Path) -> None:
+    creds = {c.name: c for c in ensure_demo_tenant(db, tmp_path)}
+    db.commit()
+    ensure_demo_tenant(db, tmp_path)  # idempotent
+    db.commit()
+    org = creds["org-rw"]
+    headers = {"Authorization": f"Bearer {get_token(client, org.client_id, org.client_secret)}"}
+    (hook,) = client.get(f"{API}/org/webhooks", headers=headers).json()["data"]
+    assert hook["enabled"] is False and hook["url"].startswith("http://127.0.0.1:")
+    deliveries = client.get(f"{API}/org/webhooks/{hook['id']}/deliveries", headers=headers).json()["data"]
+    assert sorted(d["status"] for d in deliveries) == ["failed", "succeeded"]
+    rotated = client.post(f"{API}/org/webhooks/{hook['id']}/rotate-secret", headers=headers)
+    assert rotated.status_code == 200 and rotated.json()["data"]["secret"].startswith("whsec_")

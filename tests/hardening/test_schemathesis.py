@@ -18,6 +18,7 @@ import os
 import uuid
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,18 @@ OBJECT_PARAMS = {
     "rule_id": "rule_ids",
     "command_id": "command_ids",
     "basis_rule_id": "basis_rule_ids",
+    "webhook_id": "webhook_ids",
+    "delivery_id": "delivery_ids",
 }
 
 
 @pytest.fixture(params=["rw", "ro", "msp"])
 def key(request: pytest.FixtureRequest, world: MspWorld) -> tuple[str, KeyPairInfo, Account]:  # noqa: F811
-    """The key and the account whose IDs are the caller's own."""
+    """The key and the account whose IDs are the caller's own (an MSP's own webhooks are in its ``extra``)."""
     if request.param == "msp":
-        return "msp", world.msp_a.rw, world.a1
+        account = replace(world.a1)
+        account.extra = world.msp_a.extra  # type: ignore[attr-defined]
+        return "msp", world.msp_a.rw, account
     pair = world.plain.rw if request.param == "rw" else world.plain.ro
     return request.param, pair, world.plain_data
 
@@ -94,11 +99,12 @@ def _own_ids(case: Any, account: Account) -> dict[str, Any]:
     """The case's path parameters with every ID replaced by one of the caller's own."""
     pick = zlib.crc32(repr(sorted((case.query or {}).items())).encode())
     params = dict(case.path_parameters or {})
+    msp_own = case.operation.path.startswith("/msp/webhooks") and hasattr(account, "extra")
     for name in params:
         if name == "account_id":
             params[name] = str(account.id)
         elif name in OBJECT_PARAMS:
-            ids = getattr(account, OBJECT_PARAMS[name])
+            ids = account.extra[OBJECT_PARAMS[name]] if msp_own else getattr(account, OBJECT_PARAMS[name])  # type: ignore[attr-defined]
             params[name] = str(ids[pick % len(ids)])
     return params
 

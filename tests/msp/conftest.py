@@ -18,6 +18,12 @@ from openmira.orgs.models import License
 from openmira.orgs.service import create_org
 from openmira.users.models import Role
 from openmira.users.service import create_user
+from openmira.webhooks.addresses import HostPolicy
+from openmira.webhooks.crypto import SecretBox
+from openmira.webhooks.events import queue
+from openmira.webhooks.models import WebhookEndpoint
+from openmira.webhooks.schemas import WebhookIn
+from openmira.webhooks.service import create_endpoint
 from tests.findings.factory import BASE_TIME, add_comment, add_evidence, make_finding
 from tests.helpers import Tenant, make_tenant
 
@@ -36,6 +42,8 @@ class Account:
     rule_ids: list[uuid.UUID]
     command_ids: list[uuid.UUID]
     basis_rule_ids: list[uuid.UUID]  # global, not the account's: any MSP may read them
+    webhook_ids: list[uuid.UUID]
+    delivery_ids: list[uuid.UUID]
 
 
 def make_account(db: Session, msp: Tenant, name: str, license: License, rng: random.Random, n: int) -> Account:
@@ -86,6 +94,7 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
     )
     db.add_all([*rules, command])
     db.flush()
+    webhook_ids, delivery_ids = add_webhook(db, org.id, name)
     return Account(
         org.id,
         name,
@@ -99,7 +108,21 @@ def populate(db: Session, org_id: uuid.UUID, name: str, license: str, rng: rando
         [r.id for r in rules],
         [command.id],
         [basis.id],
+        webhook_ids,
+        delivery_ids,
     )
+
+
+def add_webhook(db: Session, org_id: uuid.UUID, name: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """A webhook endpoint owned by ``org_id`` with one (pending) delivery."""
+    slug = name.lower().replace(" ", "-")
+    body = WebhookIn(url=f"https://{slug}.example.com/hook", events=["finding.resolved"], description=name)
+    made = create_endpoint(db, org_id, body, HostPolicy.parse("*"), SecretBox.in_transaction(db, None))
+    endpoint = db.get(WebhookEndpoint, made.id)
+    assert endpoint is not None
+    delivery = queue(db, endpoint, "ping", org_id, {"webhook_id": str(endpoint.id)})
+    db.flush()
+    return [endpoint.id], [delivery.id]
 
 
 @dataclass
@@ -119,6 +142,8 @@ def world(db: Session, client: TestClient) -> MspWorld:
     rng = random.Random(7)
     msp_a = make_tenant(db, client, "MSP A", msp=True)
     msp_b = make_tenant(db, client, "MSP B", msp=True)
+    for msp in (msp_a, msp_b):  # the MSPs' own webhooks (/msp/webhooks)
+        msp.extra["webhook_ids"], msp.extra["delivery_ids"] = add_webhook(db, msp.org_id, msp.name)
     plain = make_tenant(db, client, "Plain Org")
     world = MspWorld(
         msp_a,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import API, assert_problem
+from tests.helpers import API, Tenant, assert_problem
 from tests.msp.conftest import Account, MspWorld
 
 OBJECT_PARAMS = {
@@ -23,17 +23,21 @@ OBJECT_PARAMS = {
     "key_id": "key_ids",
     "rule_id": "rule_ids",
     "command_id": "command_ids",
+    "webhook_id": "webhook_ids",
+    "delivery_id": "delivery_ids",
 }
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, str]]:
+    """Every operation with IDs in its path; deletions last, so the own-ID calls find what they delete."""
     spec = client.get(f"{API}/openapi.json").json()
-    return [
+    operations = [
         (method.upper(), path, op["operationId"])
         for path, item in spec["paths"].items()
         for method, op in item.items()
         if "{" in path
     ]
+    return sorted(operations, key=lambda op: op[0] == "DELETE")
 
 
 def _body(operation_id: str, account: Account) -> dict[str, Any] | None:
@@ -45,15 +49,19 @@ def _body(operation_id: str, account: Account) -> dict[str, Any] | None:
         return {"owner_type": "responder", "owners": [str(account.user_ids[1])]}
     if operation_id.endswith("dispatch_agent_action"):
         return {"action": "restart", "reason": "tenant matrix"}
+    if operation_id.endswith(("create_webhook", "update_webhook")):
+        return {"url": "https://changed.example.com/hook", "events": ["finding.resolved", "ping"]}
     return None
 
 
-def _url(path: str, account_id: Any, objects: Account) -> str:
+def _url(path: str, account_id: Any, objects: Account | Tenant) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "account_id":
             return str(account_id)
         assert name in OBJECT_PARAMS, f"the tenant matrix does not know path parameter {name!r}: add it"
+        if isinstance(objects, Tenant):  # an MSP itself: only its own webhooks
+            return str(objects.extra[OBJECT_PARAMS[name]][0])
         return str(getattr(objects, OBJECT_PARAMS[name])[0])
 
     return API + re.sub(r"\{(\w+)\}", value, path)
@@ -122,6 +130,23 @@ def test_org_operations_never_cross_organizations(client: TestClient, world: Msp
             for marker in _foreign_markers(foreign, url):
                 assert marker not in response.text, (operation_id, marker)
         own = _call(client, method, _url(path, None, world.plain_data), headers, body)
+        assert own.status_code < 300, (operation_id, own.text)
+
+
+def test_msp_own_webhooks_never_cross_tenants(client: TestClient, world: MspWorld) -> None:
+    """/msp/webhooks/...: another MSP's webhooks, and the sub-accounts' and organizations' own, are 404."""
+    headers = world.msp_a.rw.headers
+    operations = [op for op in _operations(client) if op[1].startswith("/msp/webhooks/")]
+    assert len(operations) >= 7
+    for method, path, operation_id in operations:
+        body = _body(operation_id, world.a1)
+        for foreign in (world.msp_b, world.a1, world.plain_data):
+            url = _url(path, None, foreign)
+            response = _call(client, method, url, headers, body)
+            assert_problem(response, 404)
+            assert "example.com/hook" not in response.text, (operation_id, url)
+    for method, path, operation_id in operations:
+        own = _call(client, method, _url(path, None, world.msp_a), headers, _body(operation_id, world.a1))
         assert own.status_code < 300, (operation_id, own.text)
 
 

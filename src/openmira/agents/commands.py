@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from openmira.agents.actions import ISOLATE, RELEASE, DispatchIn
 from openmira.agents.models import AgentCommand, AgentDevice
+from openmira.agents.schemas import CommandOut, command_out
 from openmira.core.errors import Conflict
 from openmira.core.lookup import one_or_404
+from openmira.findings.service import people
+from openmira.webhooks.events import emit
 
 QUEUED, SENT, COMPLETED, FAILED = "queued", "sent", "completed", "failed"
 STATUSES = (QUEUED, SENT, COMPLETED, FAILED)
@@ -85,7 +88,17 @@ def complete_command(session: Session, command: AgentCommand, now: datetime) -> 
         effect = {"is_isolated": False, "isolation_requested": False}
     if effect:
         session.execute(update(AgentDevice).where(AgentDevice.id == device.id).values(**effect, modified=now))
+    emit(session, command.org_id, "agent.action_completed",
+         lambda: {"command": command_view(session, command, refresh=True).model_dump(mode="json")})
     return True
+
+
+def command_view(session: Session, command: AgentCommand, *, refresh: bool = False) -> CommandOut:
+    """The command as the API shows it; ``refresh`` re-reads it after the UPDATE statements above."""
+    if refresh:
+        session.refresh(command)
+    requester = command.requested_by
+    return command_out(command, people(session, [requester]).get(requester) if requester else None)
 
 
 def _due(now: datetime, delay: float) -> ColumnElement[bool]:

@@ -4,18 +4,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request
-from sqlalchemy.orm import Session
 
 from openmira.agents import commands, service
 from openmira.agents.actions import DispatchIn
-from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.agents.models import AgentDevice, AgentKey
 from openmira.agents.schemas import (
     ActionCatalog,
     CommandOut,
     DeviceOut,
     KeyOut,
     catalog_out,
-    command_out,
     device_out,
     key_out,
 )
@@ -26,7 +24,6 @@ from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.db.base import utcnow
-from openmira.findings.service import people
 from openmira.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
@@ -94,11 +91,6 @@ def get_agent_actions() -> dict[str, object]:
     return ok(catalog_out())
 
 
-def _command(session: Session, command: AgentCommand) -> CommandOut:
-    requester = command.requested_by
-    return command_out(command, people(session, [requester]).get(requester) if requester else None)
-
-
 @router.post(
     "/devices/{device_id}/actions",
     status_code=202,
@@ -125,7 +117,7 @@ def dispatch_agent_action(
     body: Annotated[DispatchIn, Body()],
 ) -> dict[str, object]:
     command = commands.dispatch(session, scope.org_ids, device_id, body, principal.user_id, utcnow())
-    return ok(_command(session, command))
+    return ok(commands.command_view(session, command))
 
 
 @router.get("/actions/{command_id}", response_model=Envelope[CommandOut], summary="Get a dispatched command's state")
@@ -138,4 +130,4 @@ def get_agent_action(
     command = commands.get_command(session, scope.org_ids, command_id)
     if commands.advance_device(session, command.device_id, utcnow(), runtime.settings.agent_command_delay):
         command = commands.get_command(session, scope.org_ids, command_id)
-    return ok(_command(session, command))
+    return ok(commands.command_view(session, command))

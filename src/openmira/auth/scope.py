@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal
 from openmira.core.errors import Forbidden, NotFound
@@ -77,6 +78,24 @@ def msp_accounts_scope(request: Request, principal: ReadPrincipal, session: DbSe
 def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
     return _sub_accounts(request, principal, session, licensed_only=True)
+
+
+async def msp_self_scope(request: Request, principal: ReadPrincipal) -> TenantScope:
+    """The MSP itself (``/msp/webhooks``): what the MSP owns, not its sub-accounts'."""
+    _require_msp(principal)
+    scope = TenantScope(principal, frozenset({principal.org_id}))
+    request.state.tenant_scope = scope
+    return scope
+
+
+def event_audience(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
+    """The organizations whose webhook endpoints hear events of ``org_id``: itself and, when it is a
+    licensed sub-account, its MSP (free accounts are left out, as in the all-accounts findings)."""
+    row = session.execute(select(Organization.parent_id, Organization.license).where(Organization.id == org_id)).first()
+    audience = {org_id}
+    if row is not None and row.parent_id is not None and row.license != License.FREE:
+        audience.add(row.parent_id)
+    return audience
 
 
 def msp_principal(principal: ReadPrincipal) -> Principal:

@@ -94,10 +94,13 @@ def demo(
     from openmira.demo.banner import print_banner
     from openmira.demo.tenant import ensure_demo_tenant
 
+    # The demo's webhooks may reach this machine (its demo endpoint is on localhost); a real deployment
+    # allows nothing until the operator lists where deliveries may go.
+    os.environ.setdefault("OPENMIRA_WEBHOOK_ALLOWED_HOSTS", "localhost,127.0.0.1,::1")
     _apply_flags(host, port)
     settings = get_settings()
     with admin_session() as session:
-        creds = ensure_demo_tenant(session, settings.data_dir)
+        creds = ensure_demo_tenant(session, settings.data_dir, settings.webhook_secret_key)
     print_banner(settings, creds)
     if not no_serve:
         _serve(1)

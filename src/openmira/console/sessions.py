@@ -32,20 +32,26 @@ SESSION_LIFETIME = timedelta(hours=12)
 _SECRET_NAME = "session-signing"
 
 
-def load_or_create_secret(sessions: sessionmaker[Session]) -> str:
-    """The shared signing secret; the first process to need it creates it, the others read it."""
+def ensure_secret(session: Session, name: str = _SECRET_NAME) -> str:
+    """A shared server secret (by name), added to ``session``'s transaction if it does not exist yet."""
+    row = session.get(ConsoleSecret, name)
+    if row is None:
+        row = ConsoleSecret(name=name, value=secrets.token_urlsafe(48))
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+def load_or_create_secret(sessions: sessionmaker[Session], name: str = _SECRET_NAME) -> str:
+    """A shared server secret (by name); the first process to need it creates it, the others read it."""
     with sessions() as session:
-        row = session.get(ConsoleSecret, _SECRET_NAME)
-        if row is not None:
-            return row.value
-        value = secrets.token_urlsafe(48)
-        session.add(ConsoleSecret(name=_SECRET_NAME, value=value))
         try:
+            value = ensure_secret(session, name)
             session.commit()
             return value
         except IntegrityError:  # another process created it first
             session.rollback()
-            row = session.get(ConsoleSecret, _SECRET_NAME)
+            row = session.get(ConsoleSecret, name)
             assert row is not None
             return row.value
 

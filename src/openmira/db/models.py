@@ -9,6 +9,7 @@ from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
+from openmira.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AgentCommand",
@@ -28,4 +29,6 @@ __all__ = [
     "SigningKey",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.demo.seed import ensure_demo_data
+from openmira.demo.webhooks import ensure_demo_webhook
 from openmira.orgs import service as orgs
 from openmira.orgs.models import License, Organization
 from openmira.users import service as users
 from openmira.users.models import Role, User
+from openmira.webhooks.crypto import SecretBox
 
 NAMESPACE = uuid.UUID("6f1c0b52-8a55-4d4b-9d0e-0c7b3b1d2a10")
 DEMO_ORG_ID = uuid.uuid5(NAMESPACE, "org:acme")
@@ -123,7 +125,9 @@ def ensure_demo_msp(session: Session, saved: dict[str, dict[str, str]]) -> DemoC
     )
 
 
-def ensure_demo_tenant(session: Session, data_dir: Path) -> list[DemoCredential]:
+def ensure_demo_tenant(
+    session: Session, data_dir: Path, webhook_secret_key: str | None = None
+) -> list[DemoCredential]:
     path = data_dir / "demo-credentials.json"
     saved = _load(path)
     ensure_org(session, DEMO_ORG_ID, DEMO_ORG_NAME)
@@ -134,6 +138,7 @@ def ensure_demo_tenant(session: Session, data_dir: Path) -> list[DemoCredential]
     ]
     session.flush()
     ensure_demo_data(session, DEMO_ORG_ID)
+    ensure_demo_webhook(session, DEMO_ORG_ID, NAMESPACE, SecretBox.in_transaction(session, webhook_secret_key))
     creds.append(ensure_demo_msp(session, saved))
     save_credentials(path, creds)
     return creds

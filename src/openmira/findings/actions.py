@@ -12,9 +12,10 @@ from openmira.core.errors import BadRequest
 from openmira.db.base import utcnow
 from openmira.findings.models import Finding, FindingOwner
 from openmira.findings.schemas import AssignIn, ResolveIn
-from openmira.findings.service import get_finding_for_update
+from openmira.findings.service import event_data, get_finding_for_update
 from openmira.meta.enums import RESOLUTIONS, STATUS_RESOLVED
 from openmira.users.service import org_members
+from openmira.webhooks.events import emit
 
 
 def resolve_finding(
@@ -34,6 +35,7 @@ def resolve_finding(
     finding.modified = now
     finding.modified_by = actor
     session.flush()
+    emit(session, finding.org_id, "finding.resolved", lambda: event_data(session, finding))
     return finding
 
 
@@ -58,4 +60,6 @@ def assign_finding(
     finding.modified = utcnow()
     finding.modified_by = actor
     session.flush()
+    change = {"owner_type": body.owner_type, "owners": [str(o) for o in owners]}
+    emit(session, finding.org_id, "finding.updated", lambda: event_data(session, finding, change=change))
     return finding

@@ -16,8 +16,9 @@ from openmira.core.paging import PageRequest, paginate
 from openmira.db.base import utcnow
 from openmira.findings.models import FindingComment
 from openmira.findings.schemas import CommentIn, CommentOut
-from openmira.findings.service import get_finding, people
+from openmira.findings.service import event_data, get_finding, people
 from openmira.users.service import org_members
+from openmira.webhooks.events import emit
 
 
 def serialize_comments(session: Session, comments: Sequence[FindingComment]) -> list[CommentOut]:
@@ -60,4 +61,7 @@ def add_comment(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid
     )
     session.add(comment)
     session.flush()
-    return serialize_comments(session, [comment])[0]
+    out = serialize_comments(session, [comment])[0]
+    emit(session, finding.org_id, "finding.comment_added",
+         lambda: event_data(session, finding, comment=out.model_dump(mode="json")))
+    return out

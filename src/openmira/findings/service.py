@@ -115,6 +115,11 @@ def serialize_findings(session: Session, findings: Sequence[Finding]) -> list[Fi
     return [FindingOut(**_finding_fields(f, persons, org_names)) for f in findings]
 
 
+def event_data(session: Session, finding: Finding, **extra: Any) -> dict[str, Any]:
+    """The ``data`` of a ``finding.*`` webhook event: the finding as the API shows it, plus what changed."""
+    return {"finding": serialize_findings(session, [finding])[0].model_dump(mode="json"), **extra}
+
+
 def finding_url(public_url: str, finding: Finding) -> str:
     return f"{public_url.rstrip('/')}/console/orgs/{finding.org_id}/findings/{finding.id}"
 

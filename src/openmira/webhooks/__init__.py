@@ -1,0 +1,1 @@
+"""Webhooks: endpoints an organization or an MSP registers, the events they receive, signed deliveries."""

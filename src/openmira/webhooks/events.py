@@ -1,0 +1,83 @@
+"""The events webhooks receive, and the one function that queues them.
+
+``emit`` writes one delivery row per subscribed, enabled endpoint in the caller's session, so the
+delivery commits or rolls back with the change it reports (a transactional outbox). Which endpoints
+hear an organization's events is decided by ``auth.scope.event_audience``: the organization's own and,
+for a licensed MSP sub-account, its MSP's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmira.auth.scope import event_audience
+from openmira.db.base import utcnow
+from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+EVENTS: dict[str, str] = {
+    "finding.created": "A finding was created.",
+    "finding.updated": "A finding's owners were changed (assign).",
+    "finding.resolved": "A finding was resolved.",
+    "finding.comment_added": "A comment was added to a finding.",
+    "agent.action_completed": "An agent action (isolate, release, restart, ...) completed or failed.",
+    "ping": "A test delivery from POST .../webhooks/{webhook_id}/test.",
+}
+PING = "ping"
+EventName = Literal[tuple(EVENTS)]  # type: ignore[valid-type]
+
+
+def envelope(
+    delivery_id: uuid.UUID, event: str, org_id: uuid.UUID, data: dict[str, Any], created: datetime
+) -> dict[str, Any]:
+    """The JSON body of a delivery; its ``id`` is the delivery's ID (receivers deduplicate on it)."""
+    return {
+        "id": str(delivery_id),
+        "event": event,
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "org_id": str(org_id),
+        "data": data,
+    }
+
+
+def queue(
+    session: Session, endpoint: WebhookEndpoint, event: str, org_id: uuid.UUID, data: dict[str, Any]
+) -> WebhookDelivery:
+    delivery_id = uuid.uuid4()
+    now = utcnow()
+    delivery = WebhookDelivery(
+        id=delivery_id, endpoint_id=endpoint.id, event=event, payload=envelope(delivery_id, event, org_id, data, now),
+        status=DeliveryStatus.PENDING, attempts=0, created=now, next_attempt=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+EventData = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> list[WebhookDelivery]:
+    """Queue ``event`` (one of ``EVENTS``) that happened in organization ``org_id`` for every enabled endpoint
+    subscribed to it. ``data`` is JSON-ready, or a function building it, called only when someone listens.
+    Never commits: the caller's transaction carries the deliveries, so they exist if and only if the change
+    does."""
+    if event not in EVENTS:  # a programming error: every event is listed, documented and subscribable
+        raise ValueError(f"unknown webhook event {event!r}")
+    owners = event_audience(session, org_id)
+    endpoints = session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.org_id.in_(owners), WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.created, WebhookEndpoint.id)
+    ).all()
+    listening = [e for e in endpoints if event in e.events]
+    if not listening:
+        return []
+    body = data() if callable(data) else data
+    deliveries = [queue(session, e, event, org_id, body) for e in listening]
+    session.flush()
+    return deliveries

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openmira.console import findings_view
 from openmira.console.deps import CheckedAdmin, ConsoleNotFound, CurrentUser
 from openmira.console.render import render
 from openmira.console.sessions import SignedIn
@@ -91,7 +92,7 @@ def _render(
     if page == MSP_PAGE:
         context["accounts"] = _sub_accounts(db, me.org.id)
     else:
-        context["members"] = list(db.scalars(select(User).where(User.org_id == me.org.id).order_by(User.email)))
+        context["members"] = findings_view.members(db, me.org.id)
     return render(request, _page_for(page), context, status_code=status_code)
 
 

@@ -32,7 +32,7 @@ class PageRequest:
         return (self.page - 1) * self.size
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
     page_size: Annotated[
         int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
@@ -132,14 +132,18 @@ def paginate(
     order: Sequence[ColumnElement[Any]],
     serialize: Callable[[Any], T],
     count: Callable[[], int] | None = None,
+    *,
+    whole_rows: bool = False,
 ) -> dict[str, Any]:
     """Run ``stmt`` for one page, count its rows, and build the list envelope.
 
+    ``serialize`` gets each row's first column (an ORM entity), or with ``whole_rows`` the row itself.
     A page that is neither full nor past the end is the last one, so the total is exact without
     counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale),
     unless the caller knows a cheaper exact ``count``.
     """
-    rows: Sequence[Any] = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
+    result = session.execute(stmt.order_by(*order).offset(page.offset).limit(page.size))
+    rows: Sequence[Any] = result.all() if whole_rows else result.scalars().all()
     if 0 < len(rows) < page.size or (not rows and page.offset == 0):
         total = page.offset + len(rows)
     elif count is not None:

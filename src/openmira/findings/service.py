@@ -11,18 +11,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, Select, func, select, text, union_all
+from sqlalchemy import ColumnElement, Row, Select, func, select, text, union_all
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
-from openmira.core.errors import BadRequest
+from openmira.core.errors import BadRequest, NotFound
 from openmira.core.lookup import one_or_404
 from openmira.core.paging import PageRequest, paginate, parse_order_by
 from openmira.findings.filters import FindingFilters, combined, parse_filters
-from openmira.findings.models import Finding, FindingCount, FindingOwner
-from openmira.findings.schemas import FindingDetails, FindingOut, Owners
-from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
-from openmira.orgs.models import Organization
+from openmira.findings.models import Finding, FindingCount
+from openmira.findings.view import details_json, finding_json, select_findings
 from openmira.users.models import User
 from openmira.users.schemas import Person
 
@@ -47,8 +45,6 @@ ORDER_COLUMNS: dict[str, ColumnElement[Any]] = {
 REGEX_STATEMENT_TIMEOUT_MS = 3000
 _PG_INVALID_REGEX = "2201B"
 _PG_QUERY_CANCELED = "57014"
-
-OWNER_GROUPS = {"responder": "responders", "analyst": "analysts", "manager": "managers"}
 
 
 def scoped_findings(org_ids: Iterable[uuid.UUID]) -> Select[tuple[Finding]]:
@@ -76,77 +72,29 @@ def people(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.
     return {r.id: Person(id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows}
 
 
-def _org_names(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    ids = set(org_ids)
-    if not ids:
-        return {}
-    return dict(session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+def _one_row(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, *, details: bool) -> Row[Any]:
+    stmt = select_findings(details=details).where(Finding.org_id.in_(list(org_ids)), Finding.id == finding_id)
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFound(f"finding {finding_id} not found")
+    return row
 
 
-def _finding_fields(f: Finding, persons: dict[uuid.UUID, Person], org_names: dict[uuid.UUID, str]) -> dict[str, Any]:
-    return {
-        "finding_id": f.id,
-        "short_id": f.short_id,
-        "name": f.name,
-        "analysis": f.analysis,
-        "status": f.status,
-        "status_name": STATUSES.get(f.status, "Unknown"),
-        "priority": f.priority,
-        "type": f.type,
-        "type_name": FINDING_TYPES.get(f.type, "Unknown"),
-        "category": f.category,
-        "blocked": f.blocked,
-        "resolution": f.resolution,
-        "resolution_name": RESOLUTIONS.get(f.resolution) if f.resolution is not None else None,
-        "org_id": f.org_id,
-        "org_name": org_names.get(f.org_id, ""),
-        "created": f.created,
-        "modified": f.modified,
-        "status_modified": f.status_modified,
-        "matched": f.matched,
-        "modified_by": persons.get(f.modified_by) if f.modified_by else None,
-        "status_modified_by": persons.get(f.status_modified_by) if f.status_modified_by else None,
-    }
+def finding_out(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> dict[str, Any]:
+    """The scope's finding as the API shows it (``FindingOut``), or 404."""
+    return finding_json(_one_row(session, org_ids, finding_id, details=False))
 
 
-def serialize_findings(session: Session, findings: Sequence[Finding]) -> list[FindingOut]:
-    persons = people(session, [u for f in findings for u in (f.modified_by, f.status_modified_by)])
-    org_names = _org_names(session, {f.org_id for f in findings})
-    return [FindingOut(**_finding_fields(f, persons, org_names)) for f in findings]
+def finding_details(
+    session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, public_url: str
+) -> dict[str, Any]:
+    """The scope's finding with owners, summary, notes and console link (``FindingDetails``), or 404."""
+    return details_json(session, _one_row(session, org_ids, finding_id, details=True), public_url)
 
 
 def event_data(session: Session, finding: Finding, **extra: Any) -> dict[str, Any]:
     """The ``data`` of a ``finding.*`` webhook event: the finding as the API shows it, plus what changed."""
-    return {"finding": serialize_findings(session, [finding])[0].model_dump(mode="json"), **extra}
-
-
-def finding_url(public_url: str, finding: Finding) -> str:
-    return f"{public_url.rstrip('/')}/console/orgs/{finding.org_id}/findings/{finding.id}"
-
-
-def finding_details(session: Session, finding: Finding, public_url: str) -> FindingDetails:
-    owner_rows = session.execute(
-        select(FindingOwner.owner_type, FindingOwner.user_id)
-        .where(FindingOwner.finding_id == finding.id)
-        .order_by(FindingOwner.owner_type, FindingOwner.position, FindingOwner.user_id)
-    ).all()
-    persons = people(
-        session, [finding.modified_by, finding.status_modified_by, *(r.user_id for r in owner_rows)]
-    )
-    groups: dict[str, list[Person]] = {group: [] for group in OWNER_GROUPS.values()}
-    for row in owner_rows:
-        group = OWNER_GROUPS.get(row.owner_type)
-        if group is not None and row.user_id in persons:
-            groups[group].append(persons[row.user_id])
-    return FindingDetails(
-        **_finding_fields(finding, persons, _org_names(session, [finding.org_id])),
-        category_name=finding.category_name,
-        jurisdiction_name=finding.jurisdiction_name,
-        summary=finding.summary,
-        url=finding_url(public_url, finding),
-        resolution_notes=finding.resolution_notes,
-        owners=Owners(**groups),
-    )
+    return {"finding": finding_out(session, [finding.org_id], finding.id), **extra}
 
 
 def scope_total(session: Session, org_ids: Iterable[uuid.UUID]) -> int:
@@ -175,7 +123,7 @@ def list_findings(
     if len(org_ids) > 1:
         stmt, order = _merged_accounts(org_ids, where, order_by, page)
     else:
-        stmt = matching
+        stmt = select_findings().where(Finding.org_id.in_(org_ids), *([] if where is None else [where]))
         order = parse_order_by(order_by, ORDER_COLUMNS, default=DEFAULT_ORDER, tie_break=Finding.id)
     if filters.regex_params and dialect == "postgresql":
         session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
@@ -188,11 +136,9 @@ def list_findings(
         return session.scalar(select(func.count()).select_from(matching.order_by(None).subquery())) or 0
 
     try:
-        envelope = paginate(session, request, page, stmt, order, lambda f: f, count)
+        return paginate(session, request, page, stmt, order, finding_json, count, whole_rows=True)
     except DBAPIError as exc:
         raise _regex_failure(exc, filters) from None
-    envelope["data"] = serialize_findings(session, envelope["data"])
-    return envelope
 
 
 def _merged_accounts(
@@ -214,7 +160,7 @@ def _merged_accounts(
     ]
     merged = aliased(Finding, union_all(*leading).subquery("merged"))
     columns = {name: getattr(merged, column.key) for name, column in ORDER_COLUMNS.items()}
-    return select(merged), parse_order_by(order_by, columns, default=DEFAULT_ORDER, tie_break=merged.id)
+    return select_findings(merged), parse_order_by(order_by, columns, default=DEFAULT_ORDER, tie_break=merged.id)
 
 
 def _regex_failure(exc: DBAPIError, filters: FindingFilters) -> Exception:

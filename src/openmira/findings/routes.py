@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
@@ -19,7 +20,7 @@ from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.core.wire import WireJSONResponse
-from openmira.findings import actions, comments, evidence, service
+from openmira.findings import actions, comments, evidence, listing, service
 from openmira.findings.filters import openapi_parameters
 from openmira.findings.schemas import (
     AssignIn,
@@ -39,7 +40,7 @@ FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 OrderBy = Annotated[
-    str | None, order_by_query(service.ORDER_COLUMNS, service.DEFAULT_ORDER, "; the finding ID breaks ties")
+    str | None, order_by_query(listing.ORDER_FIELDS, listing.DEFAULT_ORDER, "; the finding ID breaks ties")
 ]
 
 
@@ -62,10 +63,14 @@ def _wire_ok(data: dict[str, Any]) -> WireJSONResponse:
     ),
     openapi_extra={"parameters": openapi_parameters()},
 )
-def get_findings(
+async def get_findings(
     request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
 ) -> WireJSONResponse:
-    return WireJSONResponse(service.list_findings(session, request, page, scope.org_ids, order_by))
+    query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
+    if query.scans:
+        # Matching text inside names reads every row of the scope: not on the event loop (core.routing).
+        return WireJSONResponse(await run_in_threadpool(listing.run, session, request, query))
+    return WireJSONResponse(listing.run(session, request, query))
 
 
 @router.get("/findings/{finding_id}", response_model=Envelope[FindingOut], summary="Get a finding")

@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select, type_coerce
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.util import AliasedClass
+from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam, select, type_coerce
+from sqlalchemy.orm import Session
 
 from openmira.core.wire import wire_type
 from openmira.findings.models import Finding, FindingOwner
@@ -26,44 +25,46 @@ from openmira.users.models import User
 
 OWNER_GROUPS = {"responder": "responders", "analyst": "analysts", "manager": "managers"}
 
-Source = type[Finding] | AliasedClass[Finding]
+FINDINGS: Table = Finding.__table__  # type: ignore[assignment]
+_ORGS: Table = Organization.__table__  # type: ignore[assignment]
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_OWNERS: Table = FindingOwner.__table__  # type: ignore[assignment]
+_MODIFIER = _USERS.alias("modifier")
+_STATUS_MODIFIER = _USERS.alias("status_modifier")
 
-_MODIFIER = aliased(User, name="modifier")
-_STATUS_MODIFIER = aliased(User, name="status_modifier")
 
-
-def wire(column: Any) -> ColumnElement[Any]:
+def wire(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """``column`` read in its wire form (UUIDs and timestamps as their JSON strings)."""
     kind = wire_type(column.type)
     return type_coerce(column, kind()).label(column.key) if kind is not None else column
 
 
-def _person_columns(user: AliasedClass[User]) -> list[ColumnElement[Any]]:
-    return [wire(user.id), user.email, user.first_name, user.last_name]
+def _person_columns(users: FromClause) -> list[ColumnElement[Any]]:
+    return [wire(users.c.id), users.c.email, users.c.first_name, users.c.last_name]
 
 
-def _finding_columns(f: Source) -> list[ColumnElement[Any]]:
-    return [
-        wire(f.id), f.short_id, f.name, f.analysis, f.status, f.priority, f.type, f.category, f.blocked,
-        f.resolution, wire(f.org_id), Organization.name, wire(f.created), wire(f.modified),
-        wire(f.status_modified), wire(f.matched), *_person_columns(_MODIFIER), *_person_columns(_STATUS_MODIFIER),
+_SHAPE_COLUMNS = (
+    "id", "short_id", "name", "analysis", "status", "priority", "type", "category", "blocked", "resolution", "org_id",
+)
+_TIMESTAMPS = ("created", "modified", "status_modified", "matched")
+_DETAILS_COLUMNS = ("category_name", "jurisdiction_name", "summary", "resolution_notes")
+
+
+def select_findings(source: FromClause = FINDINGS, *, details: bool = False) -> Select[Any]:
+    """The columns of the finding shape (of the details shape with ``details``), read from ``source``: the
+    findings table or a subquery with its columns. Callers add the scope, filters, order and limit."""
+    c = source.c
+    columns = [
+        *(wire(c[name]) for name in _SHAPE_COLUMNS), _ORGS.c.name, *(wire(c[name]) for name in _TIMESTAMPS),
+        *_person_columns(_MODIFIER), *_person_columns(_STATUS_MODIFIER),
+        *((c[name] for name in _DETAILS_COLUMNS) if details else ()),
     ]
-
-
-def _details_columns(f: Source) -> list[ColumnElement[Any]]:
-    return [f.category_name, f.jurisdiction_name, f.summary, f.resolution_notes]
-
-
-def select_findings(f: Source = Finding, *, details: bool = False) -> Select[Any]:
-    """The columns of the finding shape (of the details shape with ``details``), read from ``f``: the
-    findings table or a subquery aliased to it. Callers add the scope, filters, order and limit."""
-    columns = _finding_columns(f) + (_details_columns(f) if details else [])
     return (
         select(*columns)
-        .select_from(f)
-        .join(Organization, Organization.id == f.org_id)
-        .outerjoin(_MODIFIER, _MODIFIER.id == f.modified_by)
-        .outerjoin(_STATUS_MODIFIER, _STATUS_MODIFIER.id == f.status_modified_by)
+        .select_from(source)
+        .join(_ORGS, _ORGS.c.id == c.org_id)
+        .outerjoin(_MODIFIER, _MODIFIER.c.id == c.modified_by)
+        .outerjoin(_STATUS_MODIFIER, _STATUS_MODIFIER.c.id == c.status_modified_by)
     )
 
 
@@ -107,16 +108,18 @@ def finding_url(public_url: str, org_id: uuid.UUID | str, finding_id: uuid.UUID 
     return f"{public_url.rstrip('/')}/console/orgs/{org_id}/findings/{finding_id}"
 
 
+_OWNER = _USERS.alias("owner")
+_OWNERS_OF = (
+    select(_OWNERS.c.owner_type, *_person_columns(_OWNER))
+    .join_from(_OWNERS, _OWNER, _OWNER.c.id == _OWNERS.c.user_id)
+    .where(_OWNERS.c.finding_id == bindparam("finding_id"))
+    .order_by(_OWNERS.c.owner_type, _OWNERS.c.position, _OWNERS.c.user_id)
+)
+
+
 def _owners(session: Session, finding_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
-    owner = aliased(User, name="owner")
-    rows = session.execute(
-        select(FindingOwner.owner_type, *_person_columns(owner))
-        .join_from(FindingOwner, owner, owner.id == FindingOwner.user_id)
-        .where(FindingOwner.finding_id == finding_id)
-        .order_by(FindingOwner.owner_type, FindingOwner.position, FindingOwner.user_id)
-    ).all()
     groups: dict[str, list[dict[str, Any]]] = {group: [] for group in OWNER_GROUPS.values()}
-    for owner_type, *person in rows:
+    for owner_type, *person in session.execute(_OWNERS_OF, {"finding_id": finding_id}):
         group = OWNER_GROUPS.get(owner_type)
         if group is not None:
             groups[group].append(_person(*person))  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -179,8 +180,13 @@ def _measure_prism(run: Run, pending: list[Pending], bodies: dict[str, bytes], l
     examples = {item.request.path: bodies[item.measurement.operation] for item in pending
                 if item.measurement.operation in bodies}
     found: dict[int, WrkResult] = {}
-    with tempfile.TemporaryDirectory(prefix="openmira-bench-prism-") as folder, \
-            prism.serving(run.prism_binary, examples, Path(folder)) as server:
+    with tempfile.TemporaryDirectory(prefix="openmira-bench-prism-") as folder, ExitStack() as stack:
+        try:
+            server = stack.enter_context(prism.serving(run.prism_binary, examples, Path(folder)))
+        except RuntimeError as exc:  # e.g. a Node.js too old for this Prism: the rest of the run goes on
+            log(f"  prism did not start ({exc}): SKIPPING Prism for the rest of the run")
+            run.prism_binary = None
+            return {}
         for i, item in enumerate(pending):
             name = item.measurement.operation
             if name not in bodies:

@@ -32,6 +32,7 @@ from urllib.parse import unquote_plus
 
 import jwt
 import orjson
+from cryptography.hazmat.primitives import serialization
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -136,8 +137,6 @@ class Auth:
 
 
 def _public(private_pem: str) -> Any:
-    from cryptography.hazmat.primitives import serialization
-
     return serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
 
 

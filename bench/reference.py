@@ -70,14 +70,14 @@ class Auth:
         self._pairs: dict[str, tuple[float, tuple[str, int, int | None] | None]] = {}
         self._logs: dict[str, deque[float]] = {}
 
-    def _verify(self, token: str) -> tuple[str, str, int, int]:
+    async def _verify(self, token: str) -> tuple[str, str, int, int]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
             raise Refused(401, "the token is not a well-formed JWT") from None
         key = self._keys.get(kid) if isinstance(kid, str) else None
         if key is None and isinstance(kid, str):
-            pem = self._store.private_pem(kid)
+            pem = await self._store.private_pem(kid)
             if pem is not None:
                 key = self._keys[kid] = _public(pem)
         if key is None:
@@ -91,11 +91,11 @@ class Auth:
             raise Refused(401, "the token's signature or claims are invalid") from None
         return str(claims["azp"]), str(claims["org"]), int(claims["iat"]), int(claims["exp"])
 
-    def _pair(self, client_id: str) -> tuple[str, int, int | None] | None:
+    async def _pair(self, client_id: str) -> tuple[str, int, int | None] | None:
         now = time.monotonic()
         cached = self._pairs.get(client_id)
         if cached is None or now - cached[0] >= KEY_PAIR_TTL:
-            cached = self._pairs[client_id] = (now, self._store.key_pair(client_id))
+            cached = self._pairs[client_id] = (now, await self._store.key_pair(client_id))
         return cached[1]
 
     def _limit(self, client_id: str, limit: int) -> dict[str, str]:
@@ -115,20 +115,20 @@ class Auth:
             raise Refused(429, f"more than {limit} requests per second for this key pair", headers)
         return headers
 
-    def org(self, request: Request) -> tuple[str, dict[str, str]]:
+    async def org(self, request: Request) -> tuple[str, dict[str, str]]:
         """The caller's organization ID (canonical text) and the rate-limit headers of the answer."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Refused(401, "a bearer token is required")
         claims = self._tokens.get(token)
         if claims is None:
-            claims = self._tokens[token] = self._verify(token)
+            claims = self._tokens[token] = await self._verify(token)
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
         client_id, org_id, iat, exp = claims
         if exp + LEEWAY < time.time():
             raise Refused(401, "the token has expired")
-        pair = self._pair(client_id)
+        pair = await self._pair(client_id)
         if pair is None or pair[0] != org_id:
             raise Refused(401, "the key pair of this token no longer exists")
         if iat < pair[1]:
@@ -163,11 +163,11 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
     return number
 
 
-# The database calls are synchronous and made on the event loop: one worker, one connection, and no
-# thread-pool hand-off per request (a cost OpenMira pays; the ceiling does not).
+# No thread-pool hand-off per request (a cost OpenMira pays; the ceiling does not): SQLite is read on the
+# event loop, PostgreSQL through async connections (reference_store).
 async def list_findings(request: Request) -> Response:
     try:
-        org_id, headers = auth.org(request)
+        org_id, headers = await auth.org(request)
         params = request.query_params
         page = _int(params.get("page"), 1, 1, 1_000_000)
         sizes = [int(v) for v in (params.get("page_size"), params.get("limit")) if v is not None]
@@ -179,9 +179,9 @@ async def list_findings(request: Request) -> Response:
     except ValueError:
         return _problem(Refused(400, "page and page_size must be integers in range"))
     offset = (page - 1) * size
-    rows = store.page(org_id, size, offset)
+    rows = await store.page(org_id, size, offset)
     # Mirrors OpenMira's paging: a partial page is the last one, so its total needs no look-up.
-    total = offset + len(rows) if 0 < len(rows) < size or (not rows and offset == 0) else store.total(org_id)
+    total = offset + len(rows) if 0 < len(rows) < size or (not rows and offset == 0) else await store.total(org_id)
     pages = -(-total // size)
     path, query = request.url.path, request.url.query
     body = {
@@ -199,13 +199,13 @@ async def list_findings(request: Request) -> Response:
 
 async def get_finding(request: Request) -> Response:
     try:
-        org_id, headers = auth.org(request)
+        org_id, headers = await auth.org(request)
         finding_id = str(uuid.UUID(request.path_params["finding_id"]))
     except Refused as refused:
         return _problem(refused)
     except ValueError:
         return _problem(Refused(400, "finding_id must be a UUID"))
-    row = store.finding(org_id, finding_id)
+    row = await store.finding(org_id, finding_id)
     if row is None:
         return _problem(Refused(404, f"finding {finding_id} not found"))
     return _json({"status": "OK", "data": row}, headers)

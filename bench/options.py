@@ -86,13 +86,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-framework-floor", action="store_true",
-        help="skip the reference measurement of the same bodies served by a bare FastAPI route",
+        help="skip the same bodies served by a bare FastAPI route (a comparison beside the floor)",
     )
     p.add_argument("--no-reference", action="store_true", help="skip the hand-written reference (bench/reference.py)")
     p.add_argument("--no-prism", action="store_true", help="skip Prism (@stoplight/prism-cli, installed with npm)")
     p.add_argument(
         "--memory", action="store_true",
-        help="also measure one worker's RSS over --memory-requests list requests (200k: minutes per backend)",
+        help="also measure one worker's RSS over --memory-requests list requests (200k: 15-35 min per backend, size)",
     )
     p.add_argument(
         "--memory-requests", type=_csv, default=[str(n) for n in MEMORY_REQUESTS],

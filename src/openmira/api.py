@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from openmira import __version__
 from openmira.agents.routes import catalog_router as agent_actions_router
 from openmira.agents.routes import router as agents_router
-from openmira.auth.principal import ApiAuthMiddleware
+from openmira.auth.principal import SECURITY_SCHEME, SECURITY_SCHEME_NAME, ApiAuthMiddleware
 from openmira.auth.scope import msp_account_scope, msp_licensed_scope, msp_self_scope, org_scope
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
@@ -154,6 +154,8 @@ _NOT_READY = {"503": _problem_doc("Not ready: the database is not reachable")}
 def _document_problems(api: FastAPI) -> None:
     """FastAPI documents validation failures as 422; this API answers them with a 400 problem.
 
+    Every operation but the health check needs a bearer token (checked by ``ApiAuthMiddleware``).
+
     It also documents what the middlewares answer before routing: 414 on every operation, 413 and 415 on
     operations with a body, 503 on the readiness check.
     """
@@ -163,8 +165,10 @@ def _document_problems(api: FastAPI) -> None:
         if api.openapi_schema is not None:
             return api.openapi_schema
         schema = build()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})[SECURITY_SCHEME_NAME] = SECURITY_SCHEME
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
+                operation["security"] = [{SECURITY_SCHEME_NAME: []}]
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
                 responses.update(_REQUEST_LIMITS)

@@ -1,0 +1,130 @@
+"""Generate ``openmira_client/_models.py`` from the server's OpenAPI document (a dev tool, run by hand).
+
+    python clients/python/scripts/generate_models.py [openapi.json] > clients/python/src/openmira_client/_models.py
+
+Without a file it builds the document from the server package (``openmira`` must be importable). The
+client's test suite runs :func:`render` on the live server's document and fails when the committed module
+differs, so the models cannot drift from the server.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+# Server schema name -> client model name. Request bodies (``*In``), envelopes (the client has generic
+# ones) and the problem document (attached to exceptions as a dict) are not generated.
+NAMES = {
+    "Person": "Person",
+    "OrgRole": "OrgRole",
+    "Owners": "Owners",
+    "Meta": "Meta",
+    "Links": "Links",
+    "Health": "Health",
+    "Resolution": "Resolution",
+    "FindingOut": "Finding",
+    "FindingDetails": "FindingDetails",
+    "CommentOut": "Comment",
+    "UserOut": "User",
+    "DeviceOut": "Device",
+    "KeyOut": "AgentKey",
+    "ActionOut": "Action",
+    "ActionCatalog": "ActionCatalog",
+    "CommandOut": "Command",
+    "RuleOut": "DetectionRule",
+    "BasisRuleOut": "BasisRule",
+    "AccountOut": "Account",
+    "AccountDetailOut": "AccountDetail",
+    "WebhookOut": "Webhook",
+    "WebhookWithSecret": "WebhookWithSecret",
+    "DeliveryOut": "Delivery",
+    "DeliveryDetail": "DeliveryDetail",
+}
+
+HEADER = '''"""Response models, generated from the server's OpenAPI document by scripts/generate_models.py.
+
+Do not edit by hand: change the server, then regenerate. Unknown fields are kept (``extra="allow"``), so a
+newer server does not break an older client.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Literal
+
+from openmira_client._base_model import BaseModel
+'''
+
+
+def _ref(ref: str) -> str:
+    return NAMES[ref.rsplit("/", 1)[1]]
+
+
+def _type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return _ref(schema["$ref"])
+    if "anyOf" in schema:
+        return " | ".join(_type(s) for s in schema["anyOf"])
+    if "const" in schema:
+        return f"Literal[{schema['const']!r}]"
+    if "enum" in schema:
+        return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
+    kind = schema.get("type")
+    if kind == "null":
+        return "None"
+    if kind == "string":
+        return "datetime.datetime" if schema.get("format") == "date-time" else "str"
+    if kind == "integer":
+        return "int"
+    if kind == "number":
+        return "float"
+    if kind == "boolean":
+        return "bool"
+    if kind == "array":
+        return f"list[{_type(schema.get('items', {}))}]"
+    if kind == "object":
+        return "dict[str, Any]"
+    return "Any"
+
+
+def render(document: dict[str, Any]) -> str:
+    schemas = document["components"]["schemas"]
+    out = [HEADER.rstrip("\n")]
+    for server_name, name in NAMES.items():
+        schema = schemas[server_name]
+        out.append(f"\n\nclass {name}(BaseModel):")
+        if schema.get("description"):
+            out.append(f'    """{schema["description"]}"""\n')
+        required = set(schema.get("required", []))
+        for field, spec in schema.get("properties", {}).items():
+            annotation = _type(spec)
+            default = "" if field in required else " = None"
+            if field not in required and "None" not in annotation.split(" | "):
+                annotation += " | None"
+            out.append(f"    {field}: {annotation}{default}")
+    out.append("\n\n__all__ = [")
+    out.extend(f"    {name!r}," for name in sorted(NAMES.values()))
+    out.append("]")
+    return "\n".join(out) + "\n"
+
+
+def server_document() -> dict[str, Any]:
+    from openmira.api import create_api
+    from openmira.config import Settings
+    from openmira.runtime import Runtime
+
+    runtime = Runtime.build(Settings(database_url="sqlite://"))
+    try:
+        return create_api(runtime).openapi()
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as f:
+            doc = json.load(f)
+    else:
+        doc = server_document()
+    sys.stdout.write(render(doc))

@@ -28,8 +28,9 @@ from openmira.users.service import create_user
 
 Access = Literal["rw", "ro"]
 # Server-wide state a reset keeps: token signing keys (issued tokens stay verifiable by their kid), the
-# console's secret, and the MSP basis-rule catalog.
-KEPT_TABLES = frozenset({"signing_keys", "console_secrets", "basis_detection_rules"})
+# console's secret, the MSP basis-rule catalog, and the faults' version row (processes compare it with the
+# one they hold, so it must only ever move forward).
+KEPT_TABLES = frozenset({"signing_keys", "console_secrets", "basis_detection_rules", "fault_state"})
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,12 @@ def create_msp(
 
 
 def reset(session: Session) -> None:
-    """Empty every tenant table (organizations, users, key pairs, findings, webhooks...); keep server state."""
+    """Empty every tenant table (organizations, users, key pairs, findings, webhooks...) and clear injected
+    faults; keep server state."""
     from openmira.db.models import Base
+    from openmira.faults.service import clear_faults
 
+    clear_faults(session)
     for table in reversed(Base.metadata.sorted_tables):
         if table.name in KEPT_TABLES:
             continue

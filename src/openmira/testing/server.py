@@ -28,8 +28,13 @@ T = TypeVar("T")
 START_TIMEOUT = 60.0
 
 # What a test server runs with unless the caller says otherwise: webhooks may reach this machine (a test
-# receives them on localhost), everything else as in production, the 10 req/s rate limit included.
-DEFAULT_ENV = {"OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "localhost,127.0.0.1,::1", "OPENMIRA_LOG_LEVEL": "info"}
+# receives them on localhost), a fault set by a test applies from the very next request (the server checks
+# on every request instead of once a second), everything else as in production, the 10 req/s limit included.
+DEFAULT_ENV = {
+    "OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "localhost,127.0.0.1,::1",
+    "OPENMIRA_LOG_LEVEL": "info",
+    "OPENMIRA_FAULT_CHECK_INTERVAL": "0",
+}
 
 
 def free_port() -> int:
@@ -50,6 +55,7 @@ class OpenMiraServer:
         self.process = process
         self.log_path = log_path
         self._engine: Any = None
+        self.faults = FaultControl(self)
 
     def __repr__(self) -> str:
         return f"OpenMiraServer(url={self.url!r})"
@@ -117,6 +123,46 @@ class OpenMiraServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class FaultControl:
+    """``server.faults``: inject failures (see docs/testing.md). ``key_pair`` None means every key pair."""
+
+    def __init__(self, server: OpenMiraServer) -> None:
+        self._server = server
+
+    def set(
+        self,
+        key_pair: KeyPairInfo | None = None,
+        *,
+        status: int | None = None,
+        latency_ms: int | None = None,
+        count: int | None = None,
+        share: float | None = None,
+        retry_after: int | None = None,
+    ) -> dict[str, Any]:
+        """Answer ``status`` (429, 500, 503) or add ``latency_ms``, for the next ``count`` requests, a ``share``
+        of them, or (neither) every request, until cleared."""
+        from openmira.faults.service import FaultSpec, fault_json, set_fault
+
+        spec = FaultSpec(key_pair.client_id if key_pair else None, status, latency_ms, count, share, retry_after)
+        return self._server._write(lambda s: fault_json(set_fault(s, spec)))
+
+    def list(self) -> list[dict[str, Any]]:
+        from openmira.faults.service import fault_json, list_faults
+
+        return self._server._write(lambda s: [fault_json(f) for f in list_faults(s)])
+
+    def clear(self, key_pair: KeyPairInfo | None = None) -> int:
+        from openmira.faults.service import clear_faults
+
+        return self._server._write(lambda s: clear_faults(s, key_pair.client_id if key_pair else None))
+
+    def revoke_tokens(self, key_pair: KeyPairInfo | None = None) -> int:
+        """Tokens issued so far answer 401 (within a second); the secret stays valid."""
+        from openmira.faults.service import revoke_tokens
+
+        return self._server._write(lambda s: revoke_tokens(s, key_pair.client_id if key_pair else None))
 
 
 def _id(org: OrgInfo | MspInfo | str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -97,14 +98,11 @@ class _ClientOptions:
 
     def _copy_options(self, other: Any, max_retries: int | None, retry_writes: bool | None) -> None:
         policy = self._builder.retry
-        builder = RequestBuilder.__new__(RequestBuilder)
-        builder.__dict__.update(self._builder.__dict__)
-        builder.retry = RetryPolicy(
+        other._builder = self._builder.with_retry(dataclasses.replace(
+            policy,
             max_retries=policy.max_retries if max_retries is None else max_retries,
-            initial_delay=policy.initial_delay, max_delay=policy.max_delay, max_retry_after=policy.max_retry_after,
             retry_writes=policy.retry_writes if retry_writes is None else retry_writes,
-        )
-        other._builder = builder
+        ))
         other._tokens = self._tokens
 
 

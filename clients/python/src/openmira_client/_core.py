@@ -7,6 +7,7 @@ and receives the outcome; each client drives it with its own I/O. So authenticat
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -81,6 +82,12 @@ class RequestBuilder:
 
     def __repr__(self) -> str:  # never the secret
         return f"RequestBuilder(client_id={self.client_id!r}, base_url={str(self.base_url)!r})"
+
+    def with_retry(self, retry: RetryPolicy) -> RequestBuilder:
+        """The same URLs and credentials with another retry policy (for ``with_options``)."""
+        other = copy.copy(self)
+        other.retry = retry
+        return other
 
     def url(self, path: str) -> httpx.URL:
         """A path under the API base (``/org/findings``), or a ``links`` value (``/public-api/v1/...?page=2``)."""

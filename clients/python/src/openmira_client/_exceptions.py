@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from openmira_client._retry import parse_retry_after
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -115,8 +117,6 @@ class RateLimited(APIStatusError):
 
     def __init__(self, response: httpx.Response, problem: dict[str, Any]) -> None:
         super().__init__(response, problem)
-        from openmira_client._retry import parse_retry_after
-
         self.retry_after: float | None = parse_retry_after(response.headers.get("retry-after"))
 
 

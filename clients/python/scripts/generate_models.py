@@ -51,7 +51,9 @@ newer server does not break an older client.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal, TypedDict
 
 from openmira_client._base_model import BaseModel
 '''
@@ -103,10 +105,50 @@ def render(document: dict[str, Any]) -> str:
             if field not in required and "None" not in annotation.split(" | "):
                 annotation += " | None"
             out.append(f"    {field}: {annotation}{default}")
+    out.extend(_finding_filters(document))
     out.append("\n\n__all__ = [")
-    out.extend(f"    {name!r}," for name in sorted(NAMES.values()))
+    out.extend(f"    {name!r}," for name in sorted([*NAMES.values(), "FindingFilters"]))
     out.append("]")
     return "\n".join(out) + "\n"
+
+
+# Query parameters of the findings list that are paging, not filters.
+PAGING = {"page", "page_size", "limit", "order_by"}
+
+
+def _filter_type(schema: dict[str, Any]) -> str:
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind == "integer":
+        return "int"
+    if kind == "boolean":
+        return "bool"
+    if fmt == "date-time":
+        return "datetime.datetime | str"
+    if fmt == "uuid":
+        return "uuid.UUID | str"
+    return "str"
+
+
+def _finding_filters(document: dict[str, Any]) -> list[str]:
+    """``FindingFilters``: the filter keywords of ``findings.list``/``iter``, from the server's parameters
+    (``status.!eq`` becomes ``status__not_eq``); a list operator takes a sequence or a comma-joined string."""
+    params = [p for p in document["paths"]["/org/findings"]["get"]["parameters"]
+              if p["in"] == "query" and p["name"] not in PAGING]
+    bare = {p["name"]: p["schema"] for p in params if "." not in p["name"]}
+    out = [
+        "\n\nclass FindingFilters(TypedDict, total=False):",
+        '    """Finding filters: ``field__op`` is ``field.op``, ``field__not_op`` is ``field.!op``."""\n',
+    ]
+    for param in params:
+        field, _, op = param["name"].partition(".")
+        key = field if not op else f"{field}__{'not_' if op.startswith('!') else ''}{op.lstrip('!')}"
+        annotation = _filter_type(bare.get(field, param["schema"]) if op.lstrip("!") != "contains" else {})
+        if op.lstrip("!") == "regex":
+            annotation = "str"
+        if op.lstrip("!") == "in":
+            annotation = f"Sequence[{annotation}] | str"
+        out.append(f"    {key}: {annotation}")
+    return out
 
 
 def server_document() -> dict[str, Any]:

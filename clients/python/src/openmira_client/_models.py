@@ -7,7 +7,9 @@ newer server does not break an older client.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+import uuid
+from collections.abc import Sequence
+from typing import Any, Literal, TypedDict
 
 from openmira_client._base_model import BaseModel
 
@@ -268,6 +270,81 @@ class DeliveryDetail(BaseModel):
     payload: dict[str, Any]
 
 
+class FindingFilters(TypedDict, total=False):
+    """Finding filters: ``field__op`` is ``field.op``, ``field__not_op`` is ``field.!op``."""
+
+    blocked: bool
+    blocked__eq: bool
+    blocked__not_eq: bool
+    category: int
+    category__eq: int
+    category__not_eq: int
+    category__in: Sequence[int] | str
+    category__not_in: Sequence[int] | str
+    resolution: int
+    resolution__eq: int
+    resolution__not_eq: int
+    resolution__in: Sequence[int] | str
+    resolution__not_in: Sequence[int] | str
+    status: int
+    status__eq: int
+    status__not_eq: int
+    status__in: Sequence[int] | str
+    status__not_in: Sequence[int] | str
+    type: int
+    type__eq: int
+    type__not_eq: int
+    type__in: Sequence[int] | str
+    type__not_in: Sequence[int] | str
+    created: datetime.datetime | str
+    created__eq: datetime.datetime | str
+    created__not_eq: datetime.datetime | str
+    created__lt: datetime.datetime | str
+    created__not_lt: datetime.datetime | str
+    created__gt: datetime.datetime | str
+    created__not_gt: datetime.datetime | str
+    modified: datetime.datetime | str
+    modified__eq: datetime.datetime | str
+    modified__not_eq: datetime.datetime | str
+    modified__lt: datetime.datetime | str
+    modified__not_lt: datetime.datetime | str
+    modified__gt: datetime.datetime | str
+    modified__not_gt: datetime.datetime | str
+    created_after: datetime.datetime | str
+    created_before: datetime.datetime | str
+    modified_after: datetime.datetime | str
+    modified_before: datetime.datetime | str
+    created_by: uuid.UUID | str
+    modified_by: uuid.UUID | str
+    modified_by__eq: uuid.UUID | str
+    modified_by__not_eq: uuid.UUID | str
+    modified_by__in: Sequence[uuid.UUID | str] | str
+    modified_by__not_in: Sequence[uuid.UUID | str] | str
+    status_modified_by: uuid.UUID | str
+    status_modified_by__eq: uuid.UUID | str
+    status_modified_by__not_eq: uuid.UUID | str
+    status_modified_by__in: Sequence[uuid.UUID | str] | str
+    status_modified_by__not_in: Sequence[uuid.UUID | str] | str
+    name: str
+    name__eq: str
+    name__not_eq: str
+    name__in: Sequence[str] | str
+    name__not_in: Sequence[str] | str
+    name__contains: str
+    name__not_contains: str
+    name__regex: str
+    name__not_regex: str
+    priority: int
+    priority__eq: int
+    priority__not_eq: int
+    priority__in: Sequence[int] | str
+    priority__not_in: Sequence[int] | str
+    priority__lt: int
+    priority__not_lt: int
+    priority__gt: int
+    priority__not_gt: int
+
+
 __all__ = [
     'Account',
     'AccountDetail',
@@ -283,6 +360,7 @@ __all__ = [
     'Device',
     'Finding',
     'FindingDetails',
+    'FindingFilters',
     'Health',
     'Links',
     'Meta',

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from openmira_client._envelope import EvidencePage, ListResponse
-from openmira_client._models import Comment, Finding, FindingDetails
+from openmira_client._models import Comment, Finding, FindingDetails, FindingFilters
 from openmira_client._pager import SyncPager
 from openmira_client._resource import ID, FilterValue, SyncResource, operation, paging
 
@@ -55,7 +55,7 @@ class Findings(SyncResource):
         limit: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> ListResponse[Finding]:
         params = self._params(paging(page, page_size, limit, order_by, **where), filters)
         return self._list(self._path("/findings"), ListResponse[Finding], params)
@@ -66,7 +66,7 @@ class Findings(SyncResource):
         page_size: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> SyncPager[Finding]:
         """Every matching finding, fetched page by page as the iteration goes."""
         params = self._params(paging(None, page_size, None, order_by, **where), filters)
@@ -137,7 +137,7 @@ class AllAccountsFindings(SyncResource):
         limit: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> ListResponse[Finding]:
         params = self._params(paging(page, page_size, limit, order_by, **where), filters)
         return self._list(self._path("/accounts/findings"), ListResponse[Finding], params)
@@ -148,7 +148,7 @@ class AllAccountsFindings(SyncResource):
         page_size: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> SyncPager[Finding]:
         params = self._params(paging(None, page_size, None, order_by, **where), filters)
         return self._iter(self._path("/accounts/findings"), ListResponse[Finding], params)

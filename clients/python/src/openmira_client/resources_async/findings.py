@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from openmira_client._envelope import EvidencePage, ListResponse
-from openmira_client._models import Comment, Finding, FindingDetails
+from openmira_client._models import Comment, Finding, FindingDetails, FindingFilters
 from openmira_client._pager import AsyncPager
 from openmira_client._resource import ID, FilterValue, AsyncResource, operation, paging
 
@@ -56,7 +56,7 @@ class AsyncFindings(AsyncResource):
         limit: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> ListResponse[Finding]:
         params = self._params(paging(page, page_size, limit, order_by, **where), filters)
         return await self._list(self._path("/findings"), ListResponse[Finding], params)
@@ -67,7 +67,7 @@ class AsyncFindings(AsyncResource):
         page_size: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> AsyncPager[Finding]:
         """Every matching finding, fetched page by page as the iteration goes."""
         params = self._params(paging(None, page_size, None, order_by, **where), filters)
@@ -138,7 +138,7 @@ class AsyncAllAccountsFindings(AsyncResource):
         limit: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> ListResponse[Finding]:
         params = self._params(paging(page, page_size, limit, order_by, **where), filters)
         return await self._list(self._path("/accounts/findings"), ListResponse[Finding], params)
@@ -149,7 +149,7 @@ class AsyncAllAccountsFindings(AsyncResource):
         page_size: int | None = None,
         order_by: str | None = None,
         filters: Mapping[str, FilterValue] | None = None,
-        **where: FilterValue,
+        **where: Unpack[FindingFilters],
     ) -> AsyncPager[Finding]:
         params = self._params(paging(None, page_size, None, order_by, **where), filters)
         return self._iter(self._path("/accounts/findings"), ListResponse[Finding], params)

@@ -30,7 +30,6 @@ from openmira_client._exceptions import (
     UnsupportedMediaType,
 )
 from openmira_client._pager import AsyncPager, SyncPager
-from openmira_client._retry import RetryPolicy
 from openmira_client._version import __version__
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "OpenMiraError",
     "PayloadTooLarge",
     "RateLimited",
-    "RetryPolicy",
     "ServerError",
     "ServiceUnavailable",
     "SyncPager",

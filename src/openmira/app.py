@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(oauth_router)
+    if settings.admin_token:  # fault injection over HTTP, for test suites in other languages
+        from openmira.faults.routes import router as faults_admin_router
+
+        app.include_router(faults_admin_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

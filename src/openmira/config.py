@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=86_400, description="Wait before the first retry; doubled after each attempt."
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Per-attempt HTTP timeout.")
+    fault_check_interval: float = Field(
+        default=1.0, ge=0, le=60,
+        description="How often each process looks for new injected faults (one cheap read); 0: on every request.",
+    )
+    admin_token: str | None = Field(
+        default=None, repr=False,
+        description="Enables the admin HTTP endpoints (/admin/...) for callers presenting it as a bearer token.",
+    )
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for work.")
 
     @field_validator("webhook_allowed_hosts")

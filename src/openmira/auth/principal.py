@@ -97,6 +97,10 @@ class ApiAuthMiddleware:
         state = scope.setdefault("state", {})
         state["principal"] = principal
         state["rate_limit_headers"] = headers
+        # Injected faults (openmira.faults): off unless set; armed() is one clock read when none are.
+        faults = self.runtime.faults
+        if faults.armed() and await faults.intercept(principal.client_id, scope, receive, send, self.app):
+            return
         await self.app(scope, receive, send)
 
 

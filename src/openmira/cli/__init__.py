@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from openmira.cli.admin import credentials_app, db_app, keys_app, orgs_app, users_app
+from openmira.cli.conformance import conformance
+from openmira.cli.faults import faults_app
+from openmira.cli.fixtures import fixtures_app
 from openmira.cli.seed import seed
 
 app = typer.Typer(
@@ -20,7 +23,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(faults_app, name="faults")
+app.add_typer(fixtures_app, name="fixtures")
 app.command("seed")(seed)
+app.command("conformance")(conformance)
 
 HostOption = Annotated[str | None, typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")]
 PortOption = Annotated[int | None, typer.Option("--port", help="Port to listen on [default: 8000].")]

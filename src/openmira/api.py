@@ -118,13 +118,13 @@ def create_api(runtime: Runtime) -> FastAPI:
     api.add_middleware(JsonBodyMiddleware)
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 
-    # Routes are matched in this order, the first that fits wins: the findings first (most of the traffic,
-    # and matched with the fewest tries), the all-accounts findings before /msp/accounts/{account_id} would
-    # take "findings" for an account ID.
-    _mount(api, [*TENANT_ROUTERS, *ORG_ONLY_ROUTERS], prefix="/org", scope=org_scope)
-    _mount(api, [meta_router])
+    # Routes are matched in this order, the first that fits wins: the findings lists first (most of the
+    # traffic, matched with the fewest tries); the all-accounts findings also before /msp/accounts/{account_id}
+    # would take "findings" for an account ID.
     _mount(api, [findings_router], prefix="/msp/accounts", scope=msp_licensed_scope,
            id_prefix="msp_all_accounts_", only="get_findings")
+    _mount(api, [*TENANT_ROUTERS, *ORG_ONLY_ROUTERS], prefix="/org", scope=org_scope)
+    _mount(api, [meta_router])
     _mount(api, [msp_accounts_router, msp_account_router, basis_rules_router], id_prefix="msp_")
     _mount(api, TENANT_ROUTERS, prefix="/msp/accounts/{account_id}", scope=msp_account_scope, id_prefix="msp_")
     # The webhook handlers once more, for what the MSP itself owns.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
@@ -54,9 +54,7 @@ async def msp_account_scope(
 ) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    found = session.scalar(
-        select(Organization.id).where(Organization.id == account_id, Organization.parent_id == principal.org_id)
-    )
+    found = session.execute(_ACCOUNT, {"account_id": account_id, "msp_id": principal.org_id}).scalar()
     if found is None:
         raise NotFound(f"account {account_id} not found")
     scope = TenantScope(principal, frozenset({found}))
@@ -64,13 +62,18 @@ async def msp_account_scope(
     return scope
 
 
+# Built once and run with bound values (building a statement costs more than running it).
+_ORGS = Organization.__table__
+_ACCOUNT = select(_ORGS.c.id).where(_ORGS.c.id == bindparam("account_id"), _ORGS.c.parent_id == bindparam("msp_id"))
+_SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"))
+_LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
+
+
 def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    query = select(Organization.id).where(Organization.parent_id == principal.org_id)
-    if licensed_only:
-        query = query.where(Organization.license != License.FREE)
-    scope = TenantScope(principal, frozenset(session.scalars(query).all()))
+    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
+    scope = TenantScope(principal, frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
     request.state.tenant_scope = scope
     return scope
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
@@ -24,8 +25,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
-if not out.is_terminal:
-    # Piped or captured output is never cut to an imaginary 80 columns: an ID must survive `| grep`.
+if not out.is_terminal and "COLUMNS" not in os.environ:
+    # Piped or captured output is not cut to an imaginary 80 columns: an ID must survive `| grep`.
     out.width = 10_000
 
 
@@ -91,7 +92,8 @@ def print_rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
         column.no_wrap = True
     for row in rows:
         table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    if not rows or out.measure(table).maximum <= out.width:
+    # Measured without the console's width, which would cap the answer at exactly that width.
+    if not rows or out.measure(table, options=out.options.update_width(100_000)).maximum <= out.width:
         out.print(table)
         return
     for row in rows:

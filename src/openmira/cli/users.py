@@ -15,29 +15,39 @@ from openmira.users.models import Role, User
 users_app = typer.Typer(help="Users of an organization.", no_args_is_help=True)
 
 UserArgument = Annotated[str, typer.Argument(metavar="USER", help="The user's email address or ID.")]
-# `--password` alone asks for it without echo; `--password VALUE` stays for scripts (but shows the
-# password in `ps` and shell history); `--password-stdin` reads it from a pipe.
+# A person at a terminal is asked for the password without echo. `--password VALUE` stays for scripts
+# (but shows the password in `ps` and shell history); `--password-stdin` reads it from a pipe.
 PasswordOption = Annotated[
     str | None,
-    typer.Option(
-        "--password", prompt="Password", hide_input=True, confirmation_prompt=True, prompt_required=False,
-        help="Console password (at least 8 characters); given without a value, it is asked for without echo.",
-    ),
+    typer.Option("--password", help="Console password (at least 8 characters); at a terminal, asked for instead."),
 ]
 PasswordStdinFlag = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
 ]
 
 
-def _password(password: str | None, from_stdin: bool) -> str | None:
-    if not from_stdin:
+def interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _password(password: str | None, from_stdin: bool, *, optional: bool) -> str | None:
+    """The password from the option, standard input, or a hidden prompt (empty: none, if ``optional``)."""
+    if from_stdin:
+        if password is not None:
+            fail("give either --password or --password-stdin, not both")
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("--password-stdin: standard input holds no password")
+    if password is not None or not interactive():
         return password
-    if password is not None:
-        fail("give either --password or --password-stdin, not both")
-    line = sys.stdin.readline().rstrip("\r\n")
-    if not line:
-        fail("--password-stdin: standard input holds no password")
-    return line
+    hint = " (empty: none, no console sign-in)" if optional else ""
+    entered = typer.prompt(f"Console password{hint}", default="" if optional else None, show_default=False,
+                           hide_input=True, err=True)
+    if not entered:
+        return None
+    if typer.prompt("Repeat it", hide_input=True, err=True) != entered:
+        fail("the two passwords differ")
+    return entered
 
 
 def user_json(user: User) -> dict[str, object]:
@@ -71,7 +81,7 @@ def users_create(
         roles = [Role[r.upper()] for r in (role or ["analyst"])]
     except KeyError as exc:
         fail(f"unknown role {exc.args[0].lower()!r}; use administrator, manager, analyst or responder")
-    secret = _password(password, password_stdin)
+    secret = _password(password, password_stdin, optional=True)
     with admin_session() as session:
         data = user_json(users.create_user(
             session, org, email, first_name=first_name, last_name=last_name, roles=roles, password=secret
@@ -102,17 +112,14 @@ def users_list(
 @users_app.command("set-password")
 def users_set_password(
     email: Annotated[str, typer.Option("--email", help="The user's email address.")],
-    password: Annotated[
-        str | None,
-        typer.Option("--password", help="The new password; asked for without echo when left out."),
-    ] = None,
+    password: PasswordOption = None,
     password_stdin: PasswordStdinFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Set a user's console password (which signs out their console sessions)."""
-    secret = _password(password, password_stdin)
+    secret = _password(password, password_stdin, optional=False)
     if secret is None:
-        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        fail("give the password at a terminal, with --password-stdin, or with --password")
     with admin_session() as session:
         data = user_json(users.set_password(session, email, secret))
     report(as_json, data, f"Password set for {data['email']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,23 @@ def test_tables_never_cut_ids(database_url: str, db: Session) -> None:
     assert org["id"] in narrow and LONG_NAMES in narrow and "…" not in narrow
     wide = openmira(database_url, "orgs", "list").stdout
     assert org["id"] in wide and "┃ ID" in wide  # a table where it fits
+
+
+def test_serve_says_where_it_listens_and_which_database(tmp_path: Path) -> None:
+    from tests.live import free_port
+
+    port = free_port()
+    clean = {k: v for k, v in server_env("unused").items() if not k.startswith("OPENMIRA_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openmira.cli", "serve", "--port", str(port), "--json"],
+        env={**clean, "OPENMIRA_DATA_DIR": str(tmp_path), "OPENMIRA_LOG_LEVEL": "warning"},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads("".join(iter(process.stdout.readline, "}\n")) + "}")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert first["url"] == f"http://127.0.0.1:{port}" and first["data_dir"] == str(tmp_path.resolve())
+    assert first["database"] == f"sqlite:///{tmp_path.resolve() / 'openmira.db'}"

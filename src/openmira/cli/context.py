@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
@@ -22,6 +23,8 @@ from openmira.db.migrate import upgrade
 from openmira.db.session import make_session_factory
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+OrgOption = Annotated[uuid.UUID, typer.Option("--org", help="Organization ID.")]
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -83,6 +86,22 @@ def report(as_json: bool, data: Any, message: str) -> None:
         emit_json(data)
     else:
         out.print(message)
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Go on if ``--yes`` was given or the person says yes; otherwise stop (exit 1), changing nothing."""
+    if not yes:
+        typer.confirm(question, abort=True, err=True)
+
+
+def report_rows(
+    as_json: bool, rows: list[dict[str, Any]], headers: Sequence[str], cells: Callable[[dict[str, Any]], list[object]]
+) -> None:
+    """A listing: ``rows`` as JSON, or a table of ``cells(row)`` under ``headers`` for a person."""
+    if as_json:
+        emit_json(rows)
+    else:
+        print_rows(headers, [cells(r) for r in rows])
 
 
 def print_rows(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from openmira.cli.context import JsonFlag, admin_session, emit_json, out, print_rows, report
+from openmira.cli.context import JsonFlag, OrgOption, admin_session, emit_json, out, report, report_rows
 from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel, KeyPair
 
 credentials_app = typer.Typer(help="API key pairs (Client ID + Client Secret).", no_args_is_help=True)
 
-OrgOption = Annotated[uuid.UUID, typer.Option("--org", help="Organization ID.")]
 ClientIdArgument = Annotated[str, typer.Argument(metavar="CLIENT_ID", help="The key pair's Client ID.")]
 
 
@@ -64,12 +63,9 @@ def credentials_list(org: OrgOption, as_json: JsonFlag = False) -> None:
     """List an organization's key pairs (never their secrets)."""
     with admin_session() as session:
         rows = [_pair_json(p) for p in credentials.list_key_pairs(session, org)]
-    if as_json:
-        emit_json(rows)
-        return
-    print_rows(
-        ["Label", "Client ID", "Access", "Created", "Last used"],
-        [[r["label"], r["client_id"], r["access"], r["created"], r["last_used"] or "never"] for r in rows],
+    report_rows(
+        as_json, rows, ["Label", "Client ID", "Access", "Created", "Last used"],
+        lambda r: [r["label"], r["client_id"], r["access"], r["created"], r["last_used"] or "never"],
     )
 
 

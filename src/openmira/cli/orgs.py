@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from openmira.cli.context import JsonFlag, admin_session, emit_json, print_rows, report
+from openmira.cli.context import JsonFlag, YesFlag, admin_session, confirm, report, report_rows
 from openmira.orgs import service as orgs
 from openmira.orgs.models import License, Organization
 
@@ -46,12 +46,9 @@ def orgs_list(as_json: JsonFlag = False) -> None:
     """List every organization with its kind, license and parent MSP."""
     with admin_session() as session:
         rows = [org_json(o) for o in orgs.list_orgs(session)]
-    if as_json:
-        emit_json(rows)
-        return
-    print_rows(
-        ["ID", "Name", "Kind", "License", "Parent"],
-        [[r["id"], r["name"], r["kind"], r["license"], r["parent_id"]] for r in rows],
+    report_rows(
+        as_json, rows, ["ID", "Name", "Kind", "License", "Parent"],
+        lambda r: [r["id"], r["name"], r["kind"], r["license"], r["parent_id"]],
     )
 
 
@@ -70,13 +67,12 @@ def orgs_rename(
 @orgs_app.command("delete")
 def orgs_delete(
     org: OrgArgument,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Delete an organization with its users, key pairs, findings and devices (an MSP: its sub-accounts first)."""
     with admin_session() as session:
         name = orgs.get_org(session, org).name
-        if not yes:
-            typer.confirm(f"Delete {name} ({org}) and all of its data?", abort=True, err=True)
+        confirm(yes, f"Delete {name} ({org}) and all of its data?")
         orgs.delete_org(session, org)
     report(as_json, {"id": str(org), "deleted": True}, f"Deleted organization [bold]{name}[/bold] ({org})")

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from openmira.auth.signing import SigningKey, rotate_signing_key
-from openmira.cli.context import JsonFlag, admin_session, emit_json, prepare_database, print_rows, report
+from openmira.cli.context import JsonFlag, admin_session, prepare_database, report, report_rows
 from openmira.cli.errors import open_engine
 from openmira.config import Settings, get_settings
 from openmira.db.migrate import alembic_config, current
@@ -40,12 +40,9 @@ def keys_list(as_json: JsonFlag = False) -> None:
     with admin_session() as session:
         keys = session.scalars(select(SigningKey).order_by(SigningKey.created.desc(), SigningKey.kid))
         rows = [_key_json(k, lifetime, utcnow()) for k in keys]
-    if as_json:
-        emit_json(rows)
-        return
-    print_rows(
-        ["Key ID", "State", "Created", "Retired", "Published until"],
-        [[r["kid"], r["state"], r["created"], r["retired"], r["published_until"]] for r in rows],
+    report_rows(
+        as_json, rows, ["Key ID", "State", "Created", "Retired", "Published until"],
+        lambda r: [r["kid"], r["state"], r["created"], r["retired"], r["published_until"]],
     )
 
 

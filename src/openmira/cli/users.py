@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from typing import Annotated
 
 import typer
 
-from openmira.cli.context import JsonFlag, admin_session, emit_json, fail, print_rows, report
+from openmira.cli.context import JsonFlag, OrgOption, YesFlag, admin_session, confirm, fail, report, report_rows
 from openmira.users import service as users
 from openmira.users.models import Role, User
 
@@ -65,7 +64,7 @@ def user_json(user: User) -> dict[str, object]:
 
 @users_app.command("create")
 def users_create(
-    org: Annotated[uuid.UUID, typer.Option("--org", help="Organization ID.")],
+    org: OrgOption,
     email: Annotated[str, typer.Option("--email", help="Email address; also the console sign-in name.")],
     first_name: Annotated[str, typer.Option("--first-name")] = "",
     last_name: Annotated[str, typer.Option("--last-name")] = "",
@@ -90,22 +89,14 @@ def users_create(
 
 
 @users_app.command("list")
-def users_list(
-    org: Annotated[uuid.UUID, typer.Option("--org", help="Organization ID.")], as_json: JsonFlag = False
-) -> None:
+def users_list(org: OrgOption, as_json: JsonFlag = False) -> None:
     """List an organization's users with their roles."""
     with admin_session() as session:
         rows = [user_json(u) for u in users.list_users(session, org)]
-    if as_json:
-        emit_json(rows)
-        return
-    print_rows(
-        ["ID", "Email", "Name", "Roles", "Status"],
-        [
-            [r["id"], r["email"], f"{r['first_name']} {r['last_name']}".strip(), ", ".join(r["roles"]),  # type: ignore[arg-type]
-             "disabled" if r["disabled"] else "active"]
-            for r in rows
-        ],
+    report_rows(
+        as_json, rows, ["ID", "Email", "Name", "Roles", "Status"],
+        lambda r: [r["id"], r["email"], f"{r['first_name']} {r['last_name']}".strip(), ", ".join(r["roles"]),
+                   "disabled" if r["disabled"] else "active"],
     )
 
 
@@ -146,14 +137,13 @@ def users_enable(user: UserArgument, as_json: JsonFlag = False) -> None:
 @users_app.command("delete")
 def users_delete(
     user: UserArgument,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: YesFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Delete a user: their comments stay without a sender; their finding ownerships go."""
     with admin_session() as session:
         found = users.find_user(session, user)
         data = {"id": str(found.id), "email": found.email, "deleted": True}
-        if not yes:
-            typer.confirm(f"Delete user {found.email}?", abort=True, err=True)
+        confirm(yes, f"Delete user {found.email}?")
         users.delete_user(session, found)
     report(as_json, data, f"Deleted user {data['email']}")

@@ -19,7 +19,7 @@ def openmira(
     database_url: str, *args: str, ok: bool = True, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "openmira.cli", *args], env=server_env(database_url, COLUMNS="200", **env),
+        [sys.executable, "-m", "openmira.cli", *args], env=server_env(database_url, **{"COLUMNS": "200", **env}),
         input=stdin, capture_output=True, text=True, timeout=60,
     )
     if ok:

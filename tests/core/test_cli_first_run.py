@@ -123,7 +123,7 @@ def test_tables_never_cut_ids(database_url: str, db: Session) -> None:
     org = as_json(database_url, "orgs", "create", "--name", LONG_NAMES)
     narrow = openmira(database_url, "orgs", "list", COLUMNS="80").stdout
     assert org["id"] in narrow and LONG_NAMES in narrow and "…" not in narrow
-    wide = openmira(database_url, "orgs", "list").stdout
+    wide = openmira(database_url, "orgs", "list", COLUMNS="400").stdout
     assert org["id"] in wide and "┃ ID" in wide  # a table where it fits
 
 

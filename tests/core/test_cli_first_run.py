@@ -98,6 +98,8 @@ def test_unreachable_redis_stops_serve_with_one_line(tmp_path: Path) -> None:
 def test_the_default_database_does_not_depend_on_the_directory(tmp_path: Path) -> None:
     home, one, two = tmp_path / "xdg", tmp_path / "one", tmp_path / "two"
     one.mkdir(), two.mkdir()
+    nothing_yet = _run("db", "current", "--json", cwd=one, XDG_DATA_HOME=str(home))
+    assert json.loads(nothing_yet.stdout)["revision"] is None and not home.exists()  # asking creates nothing
     created = _run("orgs", "create", "--name", "Somewhere", "--json", cwd=one, XDG_DATA_HOME=str(home))
     assert created.returncode == 0, created.stderr
     listed = _run("orgs", "list", "--json", cwd=two, XDG_DATA_HOME=str(home))

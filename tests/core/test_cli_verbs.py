@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -76,7 +76,7 @@ def test_keys_list_shows_the_signing_key_and_retired_ones(database_url: str, db:
     assert [k["state"] for kid, k in keys.items() if kid != new] == ["published"] * len(before)
 
 
-def test_db_current_reports_without_creating(database_url: str, db: Session, tmp_path: object) -> None:
+def test_db_current_and_upgrade(database_url: str, db: Session) -> None:
     current = as_json(database_url, "db", "current")
     assert current["revision"] == current["head"] and current["up_to_date"] is True
     assert as_json(database_url, "db", "upgrade")["revision"] == current["head"]
@@ -93,7 +93,7 @@ def test_password_prompt_hides_the_password(
     try:
         runner = CliRunner()
         org = runner.invoke(app, ["orgs", "create", "--name", "Prompted", "--json"])
-        org_id = org.stdout.split('"id": "')[1].split('"')[0]
+        org_id = json.loads(org.stdout)["id"]
         created = runner.invoke(app, ["users", "create", "--org", org_id, "--email", "p@example.com"],
                                 input="s3cret-password\ns3cret-password\n")
         assert created.exit_code == 0, created.output
@@ -102,4 +102,3 @@ def test_password_prompt_hides_the_password(
         assert differ.exit_code == 1 and "differ" in differ.output
     finally:
         get_settings.cache_clear()
-    assert uuid.UUID(org_id)

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -37,7 +38,7 @@ def prepare_database(settings: Settings) -> None:
     """Create the data directory if the default database lives there, then migrate."""
     notice = data_dir_notice(settings)
     if notice:
-        err.print(notice, markup=False)
+        _say_once(notice)
     if settings.database_url is None:
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,12 @@ def prepare_database(settings: Settings) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+@cache
+def _say_once(notice: str) -> None:
+    # `demo` prepares the database more than once; the notice is worth reading once.
+    err.print(notice, markup=False, soft_wrap=True)
 
 
 @contextmanager

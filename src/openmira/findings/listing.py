@@ -167,7 +167,7 @@ def _count_statement(clauses: tuple[Clause, ...]) -> Select[Any]:
             _COUNTS.c.org_id.in_(bindparam("org_ids", expanding=True))
         )
     if {FIELDS[field].column for field, _, _ in clauses} <= GROUP_FIELDS:
-        # The same filters over the per-group counts, also kept exact by triggers (migration 0009).
+        # The same filters over the per-group counts, also kept exact by triggers (migration 0010).
         groups = finding_group_counts
         return select(func.coalesce(func.sum(groups.c.total), 0)).where(
             groups.c.org_id.in_(bindparam("org_ids", expanding=True)), *_filtered(clauses, groups)

@@ -121,7 +121,7 @@ class FindingCount(Base):
 
 
 # Findings per organization and low-cardinality group (status, priority, type, category, blocked,
-# resolution), kept exact by database triggers on ``findings`` (migration 0009). A filtered list whose
+# resolution), kept exact by database triggers on ``findings`` (migration 0010). A filtered list whose
 # filters all name these columns sums a few hundred of these rows for its total instead of counting up to
 # every finding of the organization: the same filter SQL runs on this table, whose columns have the
 # findings' names and meanings. No ORM class: nothing writes it but the triggers.

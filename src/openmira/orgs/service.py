@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, NotFound
+from openmira.core.text import ORG_NAME_MAX, stored_text
 from openmira.orgs.models import License, Organization, OrgKind
 
 
@@ -27,9 +28,7 @@ def create_org(
     license: License = License.ADVANCED,
     org_id: uuid.UUID | None = None,
 ) -> Organization:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise BadRequest.param("name", "must be 1 to 200 characters", "body")
+    name = stored_text("name", name, ORG_NAME_MAX, required=True)
     if parent_id is not None:
         parent = session.get(Organization, parent_id)
         if parent is None:

@@ -45,7 +45,8 @@ def ensure_demo_webhook(session: Session, org_id: uuid.UUID, namespace: uuid.UUI
                                       data=data, created=created)
         session.add(payload)
         session.add(WebhookDelivery(
-            id=delivery_id, endpoint_id=endpoint_id, event=event, payload_id=payload.id, status=status,
+            id=delivery_id, endpoint_id=endpoint_id, event=event, payload_id=payload.id, event_payload=payload,
+            status=status,
             attempts=attempts, response_status=response, error=error, created=created,
             last_attempt=created + timedelta(minutes=8 * (attempts - 1)), next_attempt=created,
         ))

@@ -198,6 +198,7 @@ def _load(sessions: sessionmaker[Session], delivery_id: uuid.UUID, token: uuid.U
     with sessions() as session:
         row = session.execute(
             select(WebhookEventPayload, WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.secret_encrypted)
+            .select_from(WebhookDelivery)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .join(WebhookEventPayload, WebhookEventPayload.id == WebhookDelivery.payload_id)
             .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_token == token)

@@ -71,7 +71,7 @@ def purge_unused(session: Session) -> None:
 
 def queue(session: Session, endpoint: WebhookEndpoint, payload: WebhookEventPayload) -> WebhookDelivery:
     delivery = WebhookDelivery(
-        id=uuid.uuid4(), endpoint_id=endpoint.id, event=payload.event, payload_id=payload.id,
+        id=uuid.uuid4(), endpoint_id=endpoint.id, event=payload.event, payload_id=payload.id, event_payload=payload,
         status=DeliveryStatus.PENDING, attempts=0, created=payload.created, next_attempt=payload.created,
     )
     session.add(delivery)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmira.db.base import Base, Timestamped, utcnow
 
@@ -65,6 +65,8 @@ class WebhookDelivery(Base):
     payload_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("webhook_event_payloads.id", ondelete="CASCADE"), index=True
     )
+    # Only so that a flush writes the event before its deliveries; read through events.stored_body.
+    event_payload: Mapped[WebhookEventPayload] = relationship(lazy="raise")
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response_status: Mapped[int | None] = mapped_column(Integer)

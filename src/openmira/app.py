@@ -16,6 +16,7 @@ from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
+from openmira.core.nul import NulGuardMiddleware
 from openmira.core.observability import RequestContextMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    app.add_middleware(NulGuardMiddleware)  # inside the body limit: it reads the bounded body
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -49,6 +49,8 @@ async def _read_fields(request: Request) -> dict[str, str]:
             body: Any = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
             raise _invalid_request("the body is not valid JSON") from None
+        except RecursionError:  # nested deeper than the parser goes: no field of ours is nested at all
+            raise _invalid_request("the JSON body is nested too deeply") from None
         if not isinstance(body, dict):
             raise _invalid_request("the JSON body must be an object")
     elif media_type == "application/x-www-form-urlencoded":
@@ -81,7 +83,11 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         raise _invalid_request("the Basic authorization header is malformed") from None
     if not sep:
         raise _invalid_request("the Basic authorization header is malformed")
-    return unquote(client_id), unquote(secret)
+    client_id, secret = unquote(client_id), unquote(secret)
+    # The header is base64, so the edge's NUL rule cannot see inside it: the same rule, here.
+    if "\x00" in client_id or "\x00" in secret:
+        raise _invalid_request("the Basic authorization header must not contain NUL characters")
+    return client_id, secret
 
 
 async def _throttled(runtime: Runtime, keys: list[str]) -> None:

@@ -54,6 +54,10 @@ class Decision:
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window: float, *, consume: bool = True) -> Decision: ...
 
+    async def undo(self, key: str) -> None:
+        """Give back the newest counted hit of ``key`` (a slot reserved, then not needed)."""
+        ...
+
     async def reset(self) -> None: ...
 
     def degraded(self) -> str | None:
@@ -107,6 +111,14 @@ class InProcessLimiter:
             if oldest and oldest[-1] > expired:
                 return
             logs.popitem(last=False)
+
+    async def undo(self, key: str) -> None:
+        with self._lock:
+            log = self._logs.get(key)
+            if log:
+                log.pop()
+                if not log:
+                    del self._logs[key]
 
     async def reset(self) -> None:
         with self._lock:
@@ -202,6 +214,15 @@ class RedisLimiter:
         if probing:
             self._came_back()
         return Decision(bool(allowed), limit, max(0, limit - int(count)), max(0, int(reset_us)) / 1_000_000)
+
+    async def undo(self, key: str) -> None:
+        if not self._down_until:
+            try:
+                await self._client().zpopmax(self.prefix + key)
+                return
+            except _OUTAGE as exc:
+                self._went_down(exc)
+        await self._fallback.undo(key)
 
     def _went_down(self, exc: BaseException) -> None:
         now = time.monotonic()

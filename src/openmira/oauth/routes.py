@@ -22,6 +22,8 @@ from openmira.runtime import Runtime, get_runtime
 router = APIRouter(tags=["oauth"])
 
 FAILURE_WINDOW = 60.0
+# An address may fail this many times the per-client budget (summed over client IDs) before it is throttled.
+ADDRESS_FACTOR = 10
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -90,15 +92,43 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
-async def _throttled(runtime: Runtime, keys: list[str]) -> None:
-    limit = runtime.settings.token_failure_limit
-    for key in keys:
-        decision = await runtime.limiter.hit(key, limit, FAILURE_WINDOW, consume=False)
+async def _reserve(runtime: Runtime, budgets: list[tuple[str, int]]) -> list[str]:
+    """Take one slot of each failure budget before the secret is checked, or none and a 429 if any is spent.
+
+    Taking the slot is one atomic step of the limiter, so N concurrent wrong secrets are N attempts against
+    the budget (checking first and counting after let 100 concurrent guesses through). The slots are given
+    back when the secret is right: only failures are counted.
+    """
+    taken: list[str] = []
+    for key, limit in budgets:
+        decision = await runtime.limiter.hit(key, limit, FAILURE_WINDOW)
         if not decision.allowed:
+            await _release(runtime, taken)
             raise OAuthError(
                 429, "slow_down", "too many failed attempts; try again later",
                 {"Retry-After": str(decision.retry_after)},
             )
+        taken.append(key)
+    return taken
+
+
+async def _release(runtime: Runtime, keys: list[str]) -> None:
+    for key in keys:
+        await runtime.limiter.undo(key)
+
+
+def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tuple[str, int]]:
+    """Failures are counted per (client ID, address), so wrong secrets sent from one place never lock out
+    the right secret sent from another; and per address over all client IDs, with ten times the room, so a
+    few unknown IDs do not lock out everyone behind one NAT but spraying many IDs from one place is slowed.
+    There is no budget per client ID alone: that one let anybody lock out any key's owner, and secrets of
+    384 random bits need no protection from guessing spread over many addresses."""
+    limit = runtime.settings.token_failure_limit
+    return [
+        # "|" is in no address, so no (address, client ID) pair can name another pair's key.
+        (f"tokenfail:pair:{address}|{client_id[:64]}", limit),
+        (f"tokenfail:ip:{address}", limit * ADDRESS_FACTOR),
+    ]
 
 
 @router.post("/oauth/token", summary="Obtain an access token (client-credentials grant)")
@@ -128,16 +158,18 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
         raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)}")
 
     client_ip = request.client.host if request.client else "unknown"
-    failure_keys = [f"tokenfail:client:{client_id[:64]}", f"tokenfail:ip:{client_ip}"]
-    await _throttled(runtime, failure_keys)
-    pair = await run_in_threadpool(_authenticate, runtime, client_id, client_secret)
-    if pair is None:
-        for key in failure_keys:
-            await runtime.limiter.hit(key, runtime.settings.token_failure_limit, FAILURE_WINDOW)
+    reserved = await _reserve(runtime, _failure_budgets(runtime, client_id, client_ip))
+    try:
+        pair = await run_in_threadpool(_authenticate, runtime, client_id, client_secret)
+    except BaseException:
+        await _release(runtime, reserved)  # not a failed attempt: the server failed
+        raise
+    if pair is None:  # the reserved slots stay taken: they are this failure's record
         raise OAuthError(
             401, "invalid_client", "client authentication failed",
             {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
         )
+    await _release(runtime, reserved)
     token = await run_in_threadpool(
         runtime.verifier.issue,
         client_id=pair.client_id,

@@ -6,8 +6,8 @@ A sliding log admits at most ``limit`` requests in *any* window of ``window`` se
 When Redis is down or hung, the Redis limiter keeps serving from an in-process limiter of its own (each
 process then enforces the budget alone, so N processes admit up to N times the limit) and says so
 through ``degraded()``, which ``/health`` reports; it tries Redis again every few seconds and goes
-back to it as soon as it answers. Its client's timeouts are short, so a hung Redis costs one request
-per retry a fraction of a second, never every request.
+back to it as soon as it answers. Its client's timeouts are short (1 s, no retries), so a hung Redis
+costs the requests in flight when it hangs, then one probe every few seconds, at most a second each.
 """
 
 from __future__ import annotations
@@ -160,8 +160,9 @@ return {allowed, count, reset}
 """
 
 
-# Redis answers this script in well under a millisecond; a server that takes longer is treated as down.
-REDIS_TIMEOUT = 0.5
+# Redis answers this script in well under a millisecond; one that takes a second is treated as down (less
+# would mistake a busy machine, whose event loop is late to read the answer, for an outage).
+REDIS_TIMEOUT = 1.0
 # While Redis is down, one request tries it again this often (the others use the fallback meanwhile).
 REDIS_RETRY_SECONDS = 2.0
 OUTAGE_WARNING_INTERVAL = 60.0

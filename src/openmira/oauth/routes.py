@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from openmira.auth.budgets import give_back, take_all
 from openmira.credentials.models import KeyPair
 from openmira.credentials.service import authenticate_client
 from openmira.runtime import Runtime, get_runtime
@@ -93,28 +94,15 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 async def _reserve(runtime: Runtime, budgets: list[tuple[str, int]]) -> list[str]:
-    """Take one slot of each failure budget before the secret is checked, or none and a 429 if any is spent.
-
-    Taking the slot is one atomic step of the limiter, so N concurrent wrong secrets are N attempts against
-    the budget (checking first and counting after let 100 concurrent guesses through). The slots are given
-    back when the secret is right: only failures are counted.
-    """
-    taken: list[str] = []
-    for key, limit in budgets:
-        decision = await runtime.limiter.hit(key, limit, FAILURE_WINDOW)
-        if not decision.allowed:
-            await _release(runtime, taken)
-            raise OAuthError(
-                429, "slow_down", "too many failed attempts; try again later",
-                {"Retry-After": str(decision.retry_after)},
-            )
-        taken.append(key)
+    """Take a slot of each failure budget before the secret is checked (atomically: N concurrent wrong
+    secrets are N attempts, where checking first and counting after let 100 concurrent guesses through),
+    or a 429 if one is spent. The slots are given back when the secret is right: only failures count."""
+    taken, refusal = await take_all(runtime.limiter, budgets, FAILURE_WINDOW)
+    if refusal is not None:
+        raise OAuthError(
+            429, "slow_down", "too many failed attempts; try again later", {"Retry-After": str(refusal.retry_after)}
+        )
     return taken
-
-
-async def _release(runtime: Runtime, keys: list[str]) -> None:
-    for key in keys:
-        await runtime.limiter.undo(key)
 
 
 def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tuple[str, int]]:
@@ -162,14 +150,14 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
     try:
         pair = await run_in_threadpool(_authenticate, runtime, client_id, client_secret)
     except BaseException:
-        await _release(runtime, reserved)  # not a failed attempt: the server failed
+        await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
         raise
     if pair is None:  # the reserved slots stay taken: they are this failure's record
         raise OAuthError(
             401, "invalid_client", "client authentication failed",
             {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
         )
-    await _release(runtime, reserved)
+    await give_back(runtime.limiter, reserved)
     token = await run_in_threadpool(
         runtime.verifier.issue,
         client_id=pair.client_id,

@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(NulGuardMiddleware)  # inside the body limit: it reads the bounded body
+    # Inside the body limit (it reads the bounded body); the API runs the same guard after authentication.
+    app.add_middleware(NulGuardMiddleware, skip_prefix=API_PREFIX)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)

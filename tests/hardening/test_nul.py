@@ -34,6 +34,14 @@ def test_a_nul_in_a_finding_filter_is_a_400_naming_it(
         assert body["invalid_params"][0] == {"name": param, "in": "query", "reason": body["detail"]}
 
 
+def test_without_a_valid_token_a_nul_is_still_a_401(client: TestClient) -> None:
+    """The API checks the token first: an unauthenticated caller learns nothing and has nothing parsed."""
+    response = client.get(f"{API}/org/findings", params={"name": "\x00"})
+    assert response.status_code == 401
+    response = client.post(f"{API}/org/webhooks", json={"description": "\x00"}, headers={"Authorization": "Bearer x"})
+    assert response.status_code == 401
+
+
 def test_a_nul_in_a_json_body_is_a_400_naming_the_field(client: TestClient, db: Session, tenant: Tenant) -> None:
     hook = {"url": "https://h.example.com/", "events": ["ping"], "description": "a\x00b"}
     assert_problem(client.post(f"{API}/org/webhooks", json=hook, headers=tenant.rw.headers), 400, "description")

@@ -72,13 +72,18 @@ def _in_body(scope: Scope, body: bytes) -> str | None:
 
 
 class NulGuardMiddleware:
-    """Sits inside ``BodyLimitMiddleware``, which has read the whole (bounded) body."""
+    """Sits inside ``BodyLimitMiddleware``, which has read the whole (bounded) body. Each request passes
+    one guard: the app's, which leaves ``skip_prefix`` (the API) to the API's own, run after authentication."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, skip_prefix: str | None = None) -> None:
         self.app = app
+        self.skip = skip_prefix
+
+    def _skipped(self, path: str) -> bool:
+        return self.skip is not None and (path == self.skip or path.startswith(self.skip + "/"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._skipped(scope["path"]):
             await self.app(scope, receive, send)
             return
         query: bytes = scope.get("query_string", b"")

@@ -22,7 +22,7 @@ from openmira.console.sessions import (
     tokens_equal,
 )
 from openmira.core.routing import DbSession, TransactionalRoute
-from openmira.runtime import get_runtime
+from openmira.runtime import runtime_of
 from openmira.users.models import User
 from openmira.users.passwords import hashing_slot, verify_password
 from openmira.users.service import get_user_by_email
@@ -98,7 +98,7 @@ async def sign_in(
         (f"console-sign-in:{address}|{email.lower()[:320]}", SIGN_IN_LIMIT),  # no address holds a "|"
         (f"console-sign-in-ip:{address}", SIGN_IN_ADDRESS_LIMIT),
     ]
-    _, refusal = await take_all(get_runtime(request).limiter, budgets, SIGN_IN_WINDOW)
+    _, refusal = await take_all(runtime_of(request).limiter, budgets, SIGN_IN_WINDOW)
     if refusal is not None:
         response = _sign_in_page(request, expected, next_url=next_url, email=email, status_code=429,
                                  error="Too many sign-in attempts. Wait a minute and try again.")

@@ -31,6 +31,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, not_, or_
 
 from openmira.core.errors import BadRequest
 from openmira.core.regex import UnsafePattern, compile_pattern, to_postgres
+from openmira.core.text import NO_NUL
 
 EQ_OPS = ("eq", "!eq")
 IN_OPS = ("in", "!in")
@@ -252,7 +253,7 @@ _LIST_ITEM = {
     _UUID: f" *{_UUID_PATTERN} *",
     _DT: " *[^, ][^,]* *",
     "boolean": " *[A-Za-z]+ *",
-    "string": "[^,]+",
+    "string": "[^,\\x00]+",
 }
 
 
@@ -267,7 +268,7 @@ def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
         item = " *0*[1-5] *" if field == "priority" else _LIST_ITEM[spec.type_name]
         return {"type": "string", "pattern": _list_pattern(item), "description": "comma-separated values"}
     if base in ("contains", "regex"):
-        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        schema: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": NO_NUL}
         if base == "regex":
             schema["format"] = "regex"
         return schema
@@ -278,7 +279,7 @@ def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
         _INT: {"type": "integer"},
         _DT: {"type": "string", "format": "date-time"},
         _UUID: {"type": "string", "format": "uuid"},
-        "string": {"type": "string"},
+        "string": {"type": "string", "pattern": NO_NUL},  # NUL is refused at the edge (core/nul.py)
     }[spec.type_name]
 
 

@@ -2,9 +2,8 @@
 
 ``emit`` writes the event once (``WebhookEventPayload``) and one small delivery row per subscribed, enabled
 endpoint in the caller's session, so the deliveries commit or roll back with the change they report (a
-transactional outbox). Which endpoints
-hear an organization's events is decided by ``auth.scope.event_audience``: the organization's own and,
-for a licensed MSP sub-account, its MSP's.
+transactional outbox). Which endpoints hear an organization's events is decided by
+``auth.scope.event_audience``: the organization's own and, for a licensed MSP sub-account, its MSP's.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ class Served:
     peak_bytes: int
 
 
-def serve_measured(app: ASGIApp, method: str, path: str, headers: dict[str, str], query: str = "") -> Served:
+def serve_measured(
+    app: ASGIApp, method: str, path: str, headers: dict[str, str], query: str = "", body: bytes = b""
+) -> Served:
     """Serve one request with no client-side copy of the answer (its body is counted, then dropped), under
     tracemalloc. Memory outside Python's allocator (the database driver's buffers) is not counted."""
     state: dict[str, Any] = {"status": 0, "bytes": 0}
@@ -30,7 +32,7 @@ def serve_measured(app: ASGIApp, method: str, path: str, headers: dict[str, str]
     }
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":

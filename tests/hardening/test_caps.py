@@ -133,3 +133,22 @@ def test_the_largest_comment_page_stays_under_32_mb_in_the_worker(
     assert served.body_bytes > 8 * MB  # really the widest page: 200 comments of ~42 KB
     print(f"comments page: {served.body_bytes / MB:.1f} MiB answer, peak {served.peak_bytes / MB:.1f} MiB")
     assert served.peak_bytes < 32 * MB, f"peak {served.peak_bytes / MB:.1f} MiB"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "comments"])
+def test_the_costliest_body_stays_under_32_mb_in_the_worker(
+    client: TestClient, db: Session, tenant: Tenant, path: str
+) -> None:
+    """A 1 MiB JSON body of the smallest objects there are (the most Python objects per byte)."""
+    finding = make_finding(db, tenant.org_id)
+    db.commit()
+    target = f"{API}/org/findings/{finding.id}/comments" if path == "comments" else path
+    headers = {**tenant.rw.headers, "Content-Type": "application/json", "Content-Length": ""}
+    body = b'{"body": [' + b",".join([b"{}"] * 349_000) + b"]}"
+    assert 1_000_000 < len(body) <= 1_048_576
+    headers["Content-Length"] = str(len(body))
+    serve_measured(client.app, "POST", target, headers, body=b"{}")  # warm-up
+    served = serve_measured(client.app, "POST", target, headers, body=body)
+    print(f"{path}: a 1 MiB body of {{}} objects, peak {served.peak_bytes / MB:.1f} MiB")
+    assert served.status == 400
+    assert served.peak_bytes < 32 * MB, f"peak {served.peak_bytes / MB:.1f} MiB"

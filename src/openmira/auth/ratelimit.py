@@ -243,6 +243,7 @@ class RedisLimiter:
         return self._reason
 
     async def reset(self) -> None:
+        await self._fallback.reset()
         client = self._client()
         async for key in client.scan_iter(match=self.prefix + "*"):
             await client.delete(key)

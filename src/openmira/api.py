@@ -93,7 +93,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     install_problem_handlers(api)
     # The NUL rule (core/nul.py) runs here, after authentication, for the API: an unauthenticated request
     # is a 401 whatever it holds, and its body is never parsed.
-    api.add_middleware(NulGuardMiddleware)
+    api.add_middleware(NulGuardMiddleware, json_bodies=False)
     api.add_middleware(JsonBodyMiddleware)
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 

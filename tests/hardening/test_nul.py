@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,6 +43,41 @@ def test_without_a_valid_token_a_nul_is_still_a_401(client: TestClient) -> None:
     assert response.status_code == 401
     response = client.post(f"{API}/org/webhooks", json={"description": "\x00"}, headers={"Authorization": "Bearer x"})
     assert response.status_code == 401
+
+
+def _strings(schema: dict[str, Any], components: dict[str, Any], seen: frozenset[str] = frozenset()) -> Iterator[
+    dict[str, Any]
+]:
+    """Every string schema inside ``schema``."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _strings(components[name], components, seen | {name})
+        return
+    if schema.get("type") == "string":
+        yield schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            yield from _strings(sub, components, seen)
+    items = [schema["items"]] if "items" in schema else []
+    for sub in [*schema.get("properties", {}).values(), *items]:
+        yield from _strings(sub, components, seen)
+
+
+def test_every_text_field_of_every_api_body_refuses_nul(client: TestClient) -> None:
+    """The API leaves JSON bodies to their schemas (core/nul.py): no text field may be without the rule."""
+    document = client.get(f"{API}/openapi.json").json()
+    components = document["components"]["schemas"]
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            for schema in _strings(body or {}, components):
+                checked += 1
+                closed = "enum" in schema or "const" in schema or schema.get("format") in ("uuid", "date-time")
+                refuses = "pattern" in schema and re.search(schema["pattern"], "a\x00b") is None
+                assert closed or refuses, f"{method.upper()} {path}: a text field takes NUL: {schema}"
+    assert checked >= 8
 
 
 def test_a_nul_in_a_json_body_is_a_400_naming_the_field(client: TestClient, db: Session, tenant: Tenant) -> None:

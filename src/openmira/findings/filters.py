@@ -268,9 +268,9 @@ def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
         item = " *0*[1-5] *" if field == "priority" else _LIST_ITEM[spec.type_name]
         return {"type": "string", "pattern": _list_pattern(item), "description": "comma-separated values"}
     if base in ("contains", "regex"):
-        schema: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": NO_NUL}
-        if base == "regex":
-            schema["format"] = "regex"
+        # A regex is documented by its format alone: a pattern beside it would make generators pair them.
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        schema.update({"format": "regex"} if base == "regex" else {"pattern": NO_NUL})
         return schema
     if field == "priority":
         return {"type": "integer", "minimum": 1, "maximum": 5}

@@ -2,9 +2,10 @@
 
 PostgreSQL text cannot hold NUL (a query binding one fails: a 500), and SQLite compares it wrongly
 (``name.contains=%00`` matched every finding), so no handler should ever see one. This middleware looks at
-the query string, the path, and JSON and form bodies (the body is already read and bounded by
-``BodyLimitMiddleware``) of every request, API, token endpoint and console alike. The common case costs
-one substring search per part: only a request that may hold a NUL is parsed, to name the parameter.
+the query string, the path, and form and JSON bodies (the body is already read and bounded by
+``BodyLimitMiddleware``) of every request, API, token endpoint and console alike (the API's JSON bodies
+excepted, see below). The common case costs one substring search per part: only a request that may hold
+a NUL is parsed, to name the parameter.
 """
 
 from __future__ import annotations

@@ -120,7 +120,9 @@ def test_a_nul_on_the_token_endpoint_is_invalid_request(client: TestClient, tena
 
 def test_a_json_body_nested_1000_deep_is_a_400(client: TestClient, db: Session, tenant: Tenant) -> None:
     deep = "[" * 1000 + "]" * 1000
-    for nested in (deep, json.dumps({"grant_type": "client_credentials"})[:-1] + ', "x": ' + deep + "}"):
+    nul_deep = "[" * 950 + '"\\u0000"' + "]" * 950  # readable, with a NUL at the bottom
+    for nested in (deep, json.dumps({"grant_type": "client_credentials"})[:-1] + ', "x": ' + deep + "}",
+                   '{"x": ' + nul_deep + "}"):
         response = client.post("/oauth/token", content=nested, headers={"Content-Type": "application/json"})
         assert response.status_code == 400 and response.json()["error"] == "invalid_request", response.text
     finding = make_finding(db, tenant.org_id)

@@ -59,7 +59,10 @@ def _in_json(body: bytes) -> str | None:
         document = json.loads(body)
     except (ValueError, RecursionError):  # not JSON (or too deep to read): the handler refuses it itself
         return None
-    return next(_json_paths(document, ""), None)
+    try:
+        return next(_json_paths(document, ""), None)
+    except RecursionError:  # readable, but too deep to walk here: name the body
+        return "body"
 
 
 def _in_body(scope: Scope, body: bytes, json_bodies: bool) -> str | None:
@@ -77,7 +80,7 @@ class NulGuardMiddleware:
     one guard: the app's, which leaves ``skip_prefix`` (the API) to the API's own, run after authentication.
 
     The API's guard leaves JSON bodies (``json_bodies=False``) to their schemas: every text field of every
-    API body refuses NUL with its pattern, naming the field (tests/core/test_openapi.py keeps it so), and
+    API body refuses NUL with its pattern, naming the field (tests/hardening/test_nul.py keeps it so), and
     unknown fields are ignored, never stored, as the contract says.
     """
 

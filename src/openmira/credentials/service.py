@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, NotFound
+from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
@@ -70,9 +71,7 @@ def create_key_pair(
     created_by: uuid.UUID | None = None,
 ) -> IssuedKeyPair:
     get_org(session, org_id)
-    label = label.strip()
-    if len(label) > 200:
-        raise BadRequest.param("label", "at most 200 characters", "body")
+    label = stored_text("label", label, KEY_PAIR_LABEL_MAX)
     if created_by is not None:
         creator = session.get(User, created_by)
         if creator is None or creator.org_id != org_id:

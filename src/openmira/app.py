@@ -31,10 +31,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     owns_runtime = runtime is None
     runtime = runtime or Runtime.build(settings)
 
-    sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # One sweeper per run of the lifespan: a test harness may run it again (even overlapping) on the
+        # same app, and each run must stop the task it started.
+        sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
         worker = DeliveryWorker(runtime) if settings.webhook_worker else None
         sweeper.start()
         if worker is not None:

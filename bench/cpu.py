@@ -1,0 +1,149 @@
+"""CPU per request, in-process: OpenMira's ASGI app called directly (no sockets, no wrk), one request at a
+time, measured as the process's CPU time. Steadier than req/s on a shared machine, and the figure the
+hot-path work was steered by (issue 11); ``--openmira-src`` measures another checkout in the same run.
+
+    python -m bench.cpu --backends sqlite,postgres --ops list,finding,details,msp_all,token
+    python -m bench.cpu --openmira-src /path/to/baseline/src      # before and after, side by side
+
+Each figure is the smallest of five batches' mean CPU time per request (the least disturbed by the other
+work on the machine), after 50 requests of warm-up. One process per (checkout, backend, operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from bench.databases import BACKENDS, database
+from bench.dataset import build
+from bench.servers import REPO
+
+OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "token")
+API = "/public-api/v1"
+
+
+def _paths(finding_id: str) -> dict[str, str]:
+    return {
+        "list": f"{API}/org/findings?page_size=50",
+        "list_3_filters": f"{API}/org/findings?page_size=50&status=40&priority.in=1,2,3&blocked=false",
+        "finding": f"{API}/org/findings/{finding_id}",
+        "details": f"{API}/org/findings/{finding_id}/details",
+        "msp_all": f"{API}/msp/accounts/findings?page_size=50",
+        "token": "/oauth/token",
+    }
+
+
+async def _measure(args: dict[str, Any]) -> float:
+    """In the child process: the smallest mean CPU seconds per request over five batches."""
+    import time
+
+    import httpx
+
+    from openmira.app import create_app
+
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        pair = args["msp_pair"] if args["op"] == "msp_all" else args["org_pair"]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            grant = {"grant_type": "client_credentials", **pair}
+            token = (await client.post("/oauth/token", json=grant)).json()["access_token"]
+        path = _paths(args["finding_id"])[args["op"]]
+        if args["op"] == "token":
+            body = json.dumps({"grant_type": "client_credentials", **args["token_pair"]}).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            method = "POST"
+        else:
+            body, method = b"", "GET"
+            headers = [(b"authorization", f"Bearer {token}".encode())]
+        route, _, query = path.partition("?")
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+            "path": route, "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
+            "headers": [(b"host", b"bench"), *headers], "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 80),
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        statuses: list[int] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        async def one() -> None:
+            await app(dict(scope), receive, send)
+
+        for _ in range(50):
+            await one()
+        batches = []
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(args["requests"] // 5):
+                await one()
+            batches.append((time.process_time() - started) / (args["requests"] // 5))
+        bad = [s for s in statuses if s >= 300]
+        if bad:
+            raise RuntimeError(f"{args['op']}: {len(bad)} answers were not 2xx (first {bad[0]})")
+        return min(batches)
+
+
+def _child(src: str | None, database_url: str, args: dict[str, Any]) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
+    env.update(
+        OPENMIRA_DATABASE_URL=database_url, OPENMIRA_RATE_LIMIT="100000", OPENMIRA_LOG_LEVEL="warning",
+        OPENMIRA_WEBHOOK_WORKER="false", OPENMIRA_AGENT_COMMAND_INTERVAL="0",
+        PYTHONPATH=os.pathsep.join([*([src] if src else []), str(REPO)]),
+    )
+    code = (
+        "import asyncio, json, sys; from bench.cpu import _measure; "
+        "print(asyncio.run(_measure(json.loads(sys.argv[1]))))"
+    )
+    command = [sys.executable, "-c", code, json.dumps(args)]
+    proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"measuring {args['op']} failed:\n{proc.stderr[-3000:]}")
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n\n")[0])
+    p.add_argument("--backends", default="sqlite,postgres", help="sqlite,postgres [both]")
+    p.add_argument("--ops", default=",".join(OPERATIONS), help=f"operations [{','.join(OPERATIONS)}]")
+    p.add_argument("--findings", type=int, default=10_000, help="findings in the organization [10000]")
+    p.add_argument("--requests", type=int, default=1_000, help="measured requests per figure [1000]")
+    p.add_argument("--openmira-src", help="also measure OpenMira from this src folder (e.g. a baseline)")
+    p.add_argument(
+        "--pg-url", default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+    )
+    options = p.parse_args(argv)
+    backends = [b for b in options.backends.split(",") if b]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        p.error(f"unknown backend: {', '.join(unknown)}")
+    sources = [("this checkout", None)] + ([("--openmira-src", options.openmira_src)] if options.openmira_src else [])
+    print("| backend | operation | " + " | ".join(f"{name}: CPU ms/request" for name, _ in sources)
+          + (" | this / other |" if len(sources) > 1 else " |"))
+    print("|---|---|" + "---:|" * (len(sources) + (1 if len(sources) > 1 else 0)))
+    for backend in backends:
+        with database(backend, options.pg_url) as url:
+            dataset = build(url, options.findings, 1)
+            args = {
+                "org_pair": dataset.org_pair.__dict__, "msp_pair": dataset.msp_pair.__dict__,
+                "token_pair": dataset.token_pair.__dict__, "finding_id": str(dataset.finding_id),
+                "requests": options.requests,
+            }
+            for op in options.ops.split(","):
+                figures = [_child(src, url, {**args, "op": op}) * 1000 for _, src in sources]
+                cells = " | ".join(f"{f:.3f}" for f in figures)
+                ratio = f" | {figures[0] / figures[1]:.2f}x" if len(figures) > 1 else ""
+                print(f"| {backend} | {op} | {cells}{ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ dependency resolves the tenant scope; the handlers are the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -26,6 +26,7 @@ from openmira.detection_rules.routes import basis_router as basis_rules_router
 from openmira.detection_rules.routes import router as detection_rules_router
 from openmira.docs_ui.routes import install_docs_ui
 from openmira.findings.routes import details_router as finding_details_router
+from openmira.findings.routes import msp_finding_router
 from openmira.findings.routes import router as findings_router
 from openmira.meta.routes import router as meta_router
 from openmira.msp.routes import account_router as msp_account_router
@@ -68,6 +69,7 @@ def _mount(
     scope: Callable[..., Any] | None = None,
     id_prefix: str = "",
     only: str | None = None,
+    skip: Collection[APIRoute] = (),
 ) -> None:
     """Register each route of ``resources`` on the API itself under ``prefix``, behind ``scope``.
 
@@ -78,7 +80,7 @@ def _mount(
     dependencies = [Depends(scope)] if scope is not None else []
     for resource in resources:
         for route in resource.routes:
-            if not isinstance(route, APIRoute) or (only is not None and route.name != only):
+            if not isinstance(route, APIRoute) or (only is not None and route.name != only) or route in skip:
                 continue
             api.router.add_api_route(
                 prefix + route.path,
@@ -130,7 +132,10 @@ def create_api(runtime: Runtime) -> FastAPI:
     _mount(api, [*TENANT_ROUTERS, *ORG_ONLY_ROUTERS], prefix="/org", scope=org_scope)
     _mount(api, [meta_router])
     _mount(api, [msp_accounts_router, msp_account_router, basis_rules_router], id_prefix="msp_")
-    _mount(api, TENANT_ROUTERS, prefix="/msp/accounts/{account_id}", scope=msp_account_scope, id_prefix="msp_")
+    # The MSP's finding by ID is the details shape (findings.routes.msp_finding_router).
+    org_finding = [r for r in findings_router.routes if isinstance(r, APIRoute) and r.name == "get_finding"]
+    _mount(api, [msp_finding_router, *TENANT_ROUTERS], prefix="/msp/accounts/{account_id}", scope=msp_account_scope,
+           id_prefix="msp_", skip=org_finding)
     # The webhook handlers once more, for what the MSP itself owns.
     _mount(api, [webhooks_router], prefix="/msp", scope=msp_self_scope, id_prefix="msp_")
     install_docs_ui(api)

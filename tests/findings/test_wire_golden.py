@@ -112,9 +112,9 @@ def _responses(client: TestClient, wire: dict[str, str], db: Session) -> dict[st
 
 def _documented_model(name: str) -> type[BaseModel]:
     """The response model the OpenAPI document gives for the request recorded as ``name``."""
-    if name.startswith("details"):
+    if name.startswith(("details", "msp_account_finding")):  # the MSP's finding is the details shape
         return Envelope[FindingDetails]
-    if name.startswith(("finding", "msp_account_finding")):
+    if name.startswith("finding"):
         return Envelope[FindingOut]
     return ListEnvelope[FindingOut]
 

@@ -87,6 +87,19 @@ def get_details(
     return _wire_ok(service.finding_details(session, scope.org_ids, finding_id, runtime.settings.public_url))
 
 
+# Under /msp/accounts/{account_id} the finding by ID is the details handler: Blumira's own MSP dashboard reads
+# url, owners, category_name, summary and resolution_notes from it (a superset of the finding breaks no client).
+msp_finding_router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
+msp_finding_router.add_api_route(
+    "/findings/{finding_id}",
+    get_details,
+    methods=["GET"],
+    name="get_finding",
+    response_model=Envelope[FindingDetails],
+    summary="Get a finding with owners, summary, resolution notes and console link",
+)
+
+
 @router.get(
     "/findings/{finding_id}/comments", response_model=ListEnvelope[CommentOut], summary="List a finding's comments"
 )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from openmira.core.errors import BadRequest, Conflict, NotFound
 from openmira.core.text import ORG_NAME_MAX, stored_text
 from openmira.orgs.models import License, Organization, OrgKind
+from openmira.webhooks.events import purge_unused
 
 
 def get_org(session: Session, org_id: uuid.UUID) -> Organization:
@@ -77,4 +78,6 @@ def delete_org(session: Session, org_id: uuid.UUID) -> Organization:
         raise Conflict(f"{org.name} has {children} sub-account(s); delete them first")
     session.delete(org)
     session.flush()
+    # Its endpoints' deliveries went with it (cascade); the webhook events they pointed to have no key to it.
+    purge_unused(session)
     return org

@@ -29,6 +29,7 @@ from openmira.findings.routes import router as findings_router
 from openmira.meta.routes import router as meta_router
 from openmira.msp.routes import account_router as msp_account_router
 from openmira.msp.routes import accounts_router as msp_accounts_router
+from openmira.operations import operation_id
 from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 from openmira.webhooks.routes import router as webhooks_router
@@ -55,16 +56,12 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _operation_ids(prefix: str) -> Callable[[APIRoute], str]:
-    return lambda route: f"{prefix}{route.name}"
-
-
 def _tenant_router(
-    prefix: str, scope_dependency: Callable[..., Any], id_prefix: str, extra: list[APIRouter] | None = None
+    prefix: str, scope_dependency: Callable[..., Any], extra: list[APIRouter] | None = None
 ) -> APIRouter:
     router = APIRouter(prefix=prefix, dependencies=[Depends(scope_dependency)])
     for resource in [*TENANT_ROUTERS, *(extra or [])]:
-        router.include_router(resource, generate_unique_id_function=_operation_ids(id_prefix))
+        router.include_router(resource)
     return router
 
 
@@ -87,34 +84,31 @@ def create_api(runtime: Runtime) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # Blumira's operationIds (operations.py), found by each route's method and full path.
+        generate_unique_id_function=operation_id,
     )
     api.state.runtime = runtime
     install_problem_handlers(api)
     api.add_middleware(JsonBodyMiddleware)
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 
-    api.include_router(meta_router, responses=AUTH_RESPONSES, generate_unique_id_function=_operation_ids(""))
-    api.include_router(_tenant_router("/org", org_scope, "", ORG_ONLY_ROUTERS), responses=AUTH_RESPONSES)
+    api.include_router(meta_router, responses=AUTH_RESPONSES)
+    api.include_router(_tenant_router("/org", org_scope, ORG_ONLY_ROUTERS), responses=AUTH_RESPONSES)
     # The all-accounts findings list is the org list handler under the licensed sub-accounts scope;
     # it must be routed before /msp/accounts/{account_id} would take "findings" for an account ID.
     all_accounts = APIRouter(prefix="/msp/accounts", dependencies=[Depends(msp_licensed_scope)])
-    all_accounts.include_router(
-        _only(findings_router, "get_findings"), generate_unique_id_function=_operation_ids("msp_all_accounts_")
-    )
-    msp_ids = _operation_ids("msp_")
-    api.include_router(msp_accounts_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
+    all_accounts.include_router(_only(findings_router, "get_findings"))
+    api.include_router(msp_accounts_router, responses=AUTH_RESPONSES)
     api.include_router(all_accounts, responses=AUTH_RESPONSES)
-    api.include_router(msp_account_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
-    api.include_router(basis_rules_router, responses=AUTH_RESPONSES, generate_unique_id_function=msp_ids)
-    api.include_router(
-        _tenant_router("/msp/accounts/{account_id}", msp_account_scope, "msp_"), responses=AUTH_RESPONSES
-    )
+    api.include_router(msp_account_router, responses=AUTH_RESPONSES)
+    api.include_router(basis_rules_router, responses=AUTH_RESPONSES)
+    api.include_router(_tenant_router("/msp/accounts/{account_id}", msp_account_scope), responses=AUTH_RESPONSES)
     # The webhook handlers once more, for what the MSP itself owns.
     msp_self = APIRouter(prefix="/msp", dependencies=[Depends(msp_self_scope)])
-    msp_self.include_router(webhooks_router, generate_unique_id_function=msp_ids)
+    msp_self.include_router(webhooks_router)
     api.include_router(msp_self, responses=AUTH_RESPONSES)
     install_docs_ui(api)
-    _document_problems(api)
+    _complete_document(api)
     return api
 
 
@@ -135,33 +129,59 @@ _BODY_PROBLEMS = {
 _NOT_READY = {"503": _problem_doc("Not ready: the database is not reachable")}
 
 
-def _document_problems(api: FastAPI) -> None:
+_OAUTH2 = {
+    "type": "oauth2",
+    "description": (
+        "The client-credentials grant at this server's token endpoint: Swagger UI's Authorize fetches the "
+        "token from a Client ID and Secret."
+    ),
+    # A relative reference, resolved against the server (OpenAPI 3.1): the token endpoint of whatever
+    # address the document was read from, as for `servers`, so the UI works behind any host name.
+    "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+}
+
+
+def _document_security(schema: dict[str, Any]) -> None:
+    """Every secured operation takes a token from either scheme: pasted (bearerAuth) or fetched (oauth2)."""
+    schema["components"]["securitySchemes"]["oauth2"] = _OAUTH2
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            if "security" in operation:
+                operation["security"].append({"oauth2": []})
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
     """FastAPI documents validation failures as 422; this API answers them with a 400 problem.
 
     It also documents what the middlewares answer before routing: 414 on every operation, 413 and 415 on
     operations with a body, 503 on the readiness check.
     """
+    for path, path_item in schema.get("paths", {}).items():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            responses.pop("422", None)
+            responses.update(_REQUEST_LIMITS)
+            if "requestBody" in operation:
+                responses.update(_BODY_PROBLEMS)
+            if path == "/health":
+                operation.pop("security", None)
+                for code in ("401", "403", "404", "429"):
+                    responses.pop(code, None)
+                responses.update(_NOT_READY)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+
+
+def _complete_document(api: FastAPI) -> None:
+    """What FastAPI's document lacks: the problem answers and the oauth2 scheme, added once, when built."""
     build = api.openapi
 
     def openapi() -> dict[str, Any]:
-        if api.openapi_schema is not None:
-            return api.openapi_schema
-        schema = build()
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                responses = operation.get("responses", {})
-                responses.pop("422", None)
-                responses.update(_REQUEST_LIMITS)
-                if "requestBody" in operation:
-                    responses.update(_BODY_PROBLEMS)
-                if operation.get("operationId") == "health":
-                    operation.pop("security", None)
-                    for code in ("401", "403", "404", "429"):
-                        responses.pop(code, None)
-                    responses.update(_NOT_READY)
-        for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
-        api.openapi_schema = schema
-        return schema
+        if api.openapi_schema is None:
+            schema = build()
+            _document_problems(schema)
+            _document_security(schema)
+            api.openapi_schema = schema
+        return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

@@ -60,8 +60,7 @@ OBJECT_PARAMS = {
     "key_id": "key_ids",
     "rule_id": "rule_ids",
     "command_id": "command_ids",
-    "basis_rule_id": "basis_rule_ids",
-    "webhook_id": "webhook_ids",
+    "id": "webhook_ids",  # Blumira's name for a webhook endpoint's ID
     "delivery_id": "delivery_ids",
 }
 
@@ -100,11 +99,14 @@ def _own_ids(case: Any, account: Account) -> dict[str, Any]:
     pick = zlib.crc32(repr(sorted((case.query or {}).items())).encode())
     params = dict(case.path_parameters or {})
     msp_own = case.operation.path.startswith("/msp/webhooks") and hasattr(account, "extra")
+    # Blumira names a basis rule's ID `rule_id` too; on that path it is one of the global catalog's.
+    basis = case.operation.path.startswith("/msp/basis-detection-rules")
     for name in params:
         if name == "account_id":
             params[name] = str(account.id)
         elif name in OBJECT_PARAMS:
-            ids = account.extra[OBJECT_PARAMS[name]] if msp_own else getattr(account, OBJECT_PARAMS[name])  # type: ignore[attr-defined]
+            attribute = "basis_rule_ids" if basis and name == "rule_id" else OBJECT_PARAMS[name]
+            ids = account.extra[attribute] if msp_own else getattr(account, attribute)  # type: ignore[attr-defined]
             params[name] = str(ids[pick % len(ids)])
     return params
 

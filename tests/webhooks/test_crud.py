@@ -155,7 +155,7 @@ def test_bad_input_names_the_field_and_changes_nothing(client: TestClient, tenan
         response = client.put(f"{API}/org/webhooks/{created['id']}", json=body, headers=tenant.rw.headers)
         assert_problem(response, 400, field)
     assert _counts(db) == before
-    assert_problem(client.get(f"{API}/org/webhooks/not-a-uuid", headers=tenant.rw.headers), 400, "webhook_id")
+    assert_problem(client.get(f"{API}/org/webhooks/not-a-uuid", headers=tenant.rw.headers), 400, "id")
     bad_filter = client.get(f"{API}/org/webhooks/{created['id']}/deliveries?status=lost", headers=tenant.rw.headers)
     assert_problem(bad_filter, 400, "status")
     bad_event = client.get(f"{API}/org/webhooks/{created['id']}/deliveries?event=bogus", headers=tenant.rw.headers)

@@ -103,7 +103,7 @@ class ApiAuthMiddleware:
 
 # Declared on routes so the OpenAPI document shows the scheme and Swagger UI's Authorize works.
 bearer_scheme = HTTPBearer(
-    scheme_name="BearerAuth",
+    scheme_name="bearerAuth",  # Blumira's name for it
     bearerFormat="JWT",
     description="An access token from POST /oauth/token (client-credentials grant).",
     auto_error=False,

@@ -60,7 +60,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk before each measurement [1]")
     p.add_argument("--connections", type=int, default=4, help="wrk connections (one wrk thread) [4]")
     p.add_argument("--seed", type=int, default=1, help="openmira seed --seed [1]")
-    p.add_argument("--rate-limit", type=int, default=100_000, help="OPENMIRA_RATE_LIMIT per key pair [100000]")
+    p.add_argument(
+        "--rate-limit", type=int, default=100_000, help="OPENMIRA_RATE_LIMIT and OPENMIRA_MSP_RATE_LIMIT [100000]"
+    )
     p.add_argument(
         "--pg-url",
         default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),

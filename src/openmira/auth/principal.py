@@ -59,7 +59,7 @@ async def _authenticate(runtime: Runtime, authorization: str | None) -> tuple[Pr
         issued_at=claims.iat,
         user_id=state.created_by,
     )
-    limit = state.rate_limit or runtime.settings.rate_limit
+    limit = state.rate_limit or (runtime.settings.msp_rate_limit if principal.is_msp else runtime.settings.rate_limit)
     decision = await runtime.limiter.hit(f"key:{state.client_id}", limit, 1.0)
     headers = decision.headers()
     if not decision.allowed:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from openmira.auth.signing import rotate_signing_key
 from openmira.cli.context import admin_session, emit_json, err, out, prepare_database
-from openmira.config import get_settings
+from openmira.config import MAX_RATE_LIMIT, get_settings
 from openmira.credentials import service as credentials
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.orgs import service as orgs
@@ -19,6 +19,10 @@ from openmira.users import service as users
 from openmira.users.models import Role, User
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+RATE_LIMIT_HELP = (
+    "Requests per second for this key pair, instead of the deployment's "
+    "(OPENMIRA_RATE_LIMIT for an organization's pairs, OPENMIRA_MSP_RATE_LIMIT for an MSP's)."
+)
 
 orgs_app = typer.Typer(help="Organizations, MSPs and sub-accounts.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of an organization.", no_args_is_help=True)
@@ -147,6 +151,7 @@ def _pair_json(pair: KeyPair, secret: str | None = None) -> dict[str, object]:
         "access": pair.access,
         "created": pair.created.isoformat(),
         "last_used": pair.last_used.isoformat() if pair.last_used else None,
+        "rate_limit": pair.rate_limit,  # null: the deployment's limit for the organization's kind
     }
     if secret is not None:
         data["client_secret"] = secret
@@ -168,11 +173,16 @@ def credentials_create(
     created_by: Annotated[
         uuid.UUID | None, typer.Option("--created-by", help="User that API writes are attributed to.")
     ] = None,
+    rate_limit: Annotated[
+        int | None, typer.Option("--rate-limit", min=1, max=MAX_RATE_LIMIT, help=RATE_LIMIT_HELP)
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     access = AccessLevel.READ_ONLY if read_only else AccessLevel.READ_WRITE
     with admin_session() as session:
-        issued = credentials.create_key_pair(session, org, label=label, access=access, created_by=created_by)
+        issued = credentials.create_key_pair(
+            session, org, label=label, access=access, created_by=created_by, rate_limit=rate_limit
+        )
         data = _pair_json(issued.pair, issued.client_secret)
     emit_json(data) if as_json else _show_secret(data, "Generated")
 
@@ -186,10 +196,11 @@ def credentials_list(
     if as_json:
         emit_json(rows)
         return
-    table = Table("Label", "Client ID", "Access", "Created", "Last used")
+    table = Table("Label", "Client ID", "Access", "Rate limit", "Created", "Last used")
     for r in rows:
         table.add_row(
-            str(r["label"]), str(r["client_id"]), str(r["access"]), str(r["created"]), str(r["last_used"] or "never")
+            str(r["label"]), str(r["client_id"]), str(r["access"]), _limit_text(r["rate_limit"]), str(r["created"]),
+            str(r["last_used"] or "never"),
         )
     out.print(table)
 
@@ -208,6 +219,28 @@ def credentials_delete(client_id: str, as_json: JsonFlag = False) -> None:
         pair = credentials.delete_key_pair(session, client_id)
         data = {"client_id": pair.client_id, "deleted": True}
     emit_json(data) if as_json else out.print(f"Deleted key pair {client_id}")
+
+
+def _limit_text(rate_limit: object) -> str:
+    return f"{rate_limit}/s" if rate_limit is not None else "default"
+
+
+@credentials_app.command("set-limit")
+def credentials_set_limit(
+    client_id: str,
+    rate_limit: Annotated[
+        int | None, typer.Argument(min=1, max=MAX_RATE_LIMIT, metavar="N", help=RATE_LIMIT_HELP)
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Back to the deployment's limit.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Give a key pair its own requests-per-second limit (N), or take it away (--clear)."""
+    if (rate_limit is None) == (not clear):
+        raise typer.BadParameter("give either N or --clear")
+    with admin_session() as session:
+        data = _pair_json(credentials.set_rate_limit(session, client_id, rate_limit))
+    message = f"Key pair {client_id}: {_limit_text(rate_limit)} (running servers apply it within a second)"
+    emit_json(data) if as_json else out.print(message)
 
 
 @keys_app.command("rotate")

@@ -24,6 +24,7 @@ from openmira.core.limits import JsonBodyMiddleware
 from openmira.detection_rules.routes import basis_router as basis_rules_router
 from openmira.detection_rules.routes import router as detection_rules_router
 from openmira.docs_ui.routes import install_docs_ui
+from openmira.findings.evidence_routes import router as evidence_router
 from openmira.findings.routes import details_router as finding_details_router
 from openmira.findings.routes import router as findings_router
 from openmira.meta.routes import router as meta_router
@@ -34,8 +35,28 @@ from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 from openmira.webhooks.routes import router as webhooks_router
 
-# Resource routers that run under both the org and the per-account MSP prefix.
-TENANT_ROUTERS: list[APIRouter] = [users_router, agents_router, findings_router, detection_rules_router]
+
+def _only(router: APIRouter, name: str) -> APIRouter:
+    """One route of a resource router, to mount the same handler under one more scope."""
+    picked = APIRouter()
+    picked.routes.extend(r for r in router.routes if isinstance(r, APIRoute) and r.name == name)
+    assert picked.routes, f"no route named {name}"
+    return picked
+
+
+def _without(router: APIRouter, name: str) -> APIRouter:
+    """A resource router less one route, which another router serves instead."""
+    kept = APIRouter()
+    kept.routes.extend(r for r in router.routes if not (isinstance(r, APIRoute) and r.name == name))
+    assert len(kept.routes) == len(router.routes) - 1, f"no route named {name}"
+    return kept
+
+
+# Resource routers that run under both the org and the per-account MSP prefix. The evidence route with
+# order_by (findings/evidence_routes.py) stands in for findings/routes.py's until that one takes it.
+TENANT_ROUTERS: list[APIRouter] = [
+    users_router, agents_router, _without(findings_router, "get_evidence"), evidence_router, detection_rules_router
+]
 # Routers that exist under /org only (Blumira has no MSP finding details and no MSP action catalog; an MSP's
 # own webhooks are at /msp/webhooks, not per sub-account).
 ORG_ONLY_ROUTERS: list[APIRouter] = [finding_details_router, agent_actions_router, webhooks_router]
@@ -63,14 +84,6 @@ def _tenant_router(
     for resource in [*TENANT_ROUTERS, *(extra or [])]:
         router.include_router(resource)
     return router
-
-
-def _only(router: APIRouter, name: str) -> APIRouter:
-    """One route of a resource router, to mount the same handler under one more scope."""
-    picked = APIRouter()
-    picked.routes.extend(r for r in router.routes if isinstance(r, APIRoute) and r.name == name)
-    assert picked.routes, f"no route named {name}"
-    return picked
 
 
 def create_api(runtime: Runtime) -> FastAPI:

@@ -111,6 +111,14 @@ def _own_ids(case: Any, account: Account) -> dict[str, Any]:
     return params
 
 
+def _own_query(case: Any) -> dict[str, Any] | None:
+    """The case's query, less an evidence ``order_by``: its fields are the keys of the finding's own rows,
+    which a generated value cannot know (tests/findings/test_evidence_order.py tests it)."""
+    if case.query is None or not case.operation.path.endswith("/evidence"):
+        return case.query
+    return {name: value for name, value in case.query.items() if name != "order_by"}
+
+
 def _is_uuid(value: object) -> bool:
     try:
         uuid.UUID(str(value))
@@ -152,7 +160,7 @@ def test_every_operation_conforms(case: Any, client: TestClient, key: tuple[str,
             _meta=case.meta if positive else None,
             method=case.method,
             path_parameters=_own_ids(case, account),
-            query=case.query,
+            query=_own_query(case),
             headers=case.headers,
             body=_own_users(case.body, account),
             media_type=case.media_type,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from openmira.core.text import NO_NUL
 from openmira.webhooks.addresses import URL_MAX_LENGTH, URL_PATTERN, url_problem
 from openmira.webhooks.events import EVENTS
 
@@ -25,7 +26,7 @@ class WebhookIn(BaseModel):
         max_length=URL_MAX_LENGTH,
         json_schema_extra={"pattern": URL_PATTERN},
     )
-    description: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=500, pattern=NO_NUL)
     events: list[str] = Field(
         min_length=1,
         max_length=len(EVENTS),

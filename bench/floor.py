@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 _bodies: dict[int, bytes] = {}
@@ -52,9 +53,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _framework_app() -> Any:
-    """For reference, not the floor: FastAPI (OpenMira's framework) answering the same fixed body."""
-    from fastapi import FastAPI, Request, Response
+    """For reference, not the floor: FastAPI (OpenMira's framework) answering the same fixed body.
 
+    FastAPI, Request and Response are imported at module level: with postponed annotations FastAPI
+    resolves ``request: Request`` in the module's globals, and a local import made it a required query
+    parameter (every request answered 422).
+    """
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @api.api_route("/{size}", methods=["GET", "POST"])

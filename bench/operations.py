@@ -85,3 +85,5 @@ OPERATIONS: dict[str, Operation] = {
 }
 # What a run with several workers measures (the rest is measured on one worker).
 MULTI_WORKER_OPERATIONS = ("token", "list")
+# What the peers (the reference and Prism) serve too, measured beside OpenMira on one worker.
+PEER_OPERATIONS = ("list", "finding")

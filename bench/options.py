@@ -11,6 +11,10 @@ from bench.operations import OPERATIONS
 
 QUICK_SIZES = (10_000,)
 FULL_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_CONNECTIONS = (4,)
+FULL_CONNECTIONS = (4, 32)
+# Issue 11: one worker's RSS after 200k list requests within 10% of its RSS after 2k.
+MEMORY_REQUESTS = (2_000, 200_000)
 
 
 @dataclass(frozen=True)
@@ -21,13 +25,17 @@ class Options:
     operations: tuple[str, ...]
     duration: float
     warmup: float
-    connections: int
+    connections: tuple[int, ...]
     seed: int
     rate_limit: int
     pg_url: str
     redis_url: str | None
     markdown: str | None
     framework_floor: bool = True
+    reference: bool = True
+    prism: bool = True
+    memory: bool = False
+    memory_requests: tuple[int, ...] = MEMORY_REQUESTS
     wrk: str = "wrk"
 
 
@@ -46,9 +54,11 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description=(
             "Seed N findings on SQLite and PostgreSQL, serve OpenMira with uvicorn (one worker and several), "
-            "serve a floor app (the same uvicorn answering a fixed JSON body of the same size), drive both with "
-            "wrk and print req/s, p50, p99 and the ratio to the floor. The default is a quick run (10k findings, "
-            "5 s per measurement); --full measures 10k, 100k and 1M findings, 10 s each."
+            "then its peers on one worker: a hand-written reference of the list and finding (bench/reference.py) "
+            "and Prism serving OpenMira's own responses as static examples; then a floor app (the same uvicorn "
+            "answering a fixed JSON body of the same size). Drive each with wrk and print req/s, p50, p99, the "
+            "ratios and issue 11's targets. The default is a quick run (10k findings, 4 connections, 5 s per "
+            "measurement); --full measures 10k, 100k and 1M findings at 4 and 32 connections, 10 s each."
         ),
     )
     p.add_argument("--full", action="store_true", help="sizes 10k,100k,1M and 10 s per measurement")
@@ -58,7 +68,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ops", type=_csv, default=list(OPERATIONS), help=f"operations [{','.join(OPERATIONS)}]")
     p.add_argument("--duration", type=float, help="seconds per measurement [quick 5, full 10]")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk before each measurement [1]")
-    p.add_argument("--connections", type=int, default=4, help="wrk connections (one wrk thread) [4]")
+    p.add_argument(
+        "--connections", type=_csv,
+        help="wrk connection counts (one wrk thread); every figure is taken at each, e.g. 4,32 [quick 4, full 4,32]",
+    )
     p.add_argument("--seed", type=int, default=1, help="openmira seed --seed [1]")
     p.add_argument(
         "--rate-limit", type=int, default=100_000, help="OPENMIRA_RATE_LIMIT and OPENMIRA_MSP_RATE_LIMIT [100000]"
@@ -75,7 +88,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-framework-floor", action="store_true",
-        help="skip the reference measurement of the same bodies served by a bare FastAPI route",
+        help="skip the same bodies served by a bare FastAPI route (a comparison beside the floor)",
+    )
+    p.add_argument("--no-reference", action="store_true", help="skip the hand-written reference (bench/reference.py)")
+    p.add_argument("--no-prism", action="store_true", help="skip Prism (@stoplight/prism-cli, installed with npm)")
+    p.add_argument(
+        "--memory", action="store_true",
+        help="also measure one worker's RSS over --memory-requests list requests (200k: 15-35 min per backend, size)",
+    )
+    p.add_argument(
+        "--memory-requests", type=_csv, default=[str(n) for n in MEMORY_REQUESTS],
+        help="list-request counts at which --memory reads the RSS [2k,200k]",
     )
     p.add_argument("--markdown", help="also write the result tables to this Markdown file")
     return p
@@ -89,8 +112,11 @@ def parse(argv: list[str] | None = None) -> Options:
     if unknown:
         p.error(f"unknown backend or operation: {', '.join(unknown)}")
     workers = tuple(int(w) for w in args.workers)
-    if not workers or min(workers) < 1 or min(sizes) < 1:
-        p.error("worker counts and sizes must be positive")
+    default_connections = FULL_CONNECTIONS if args.full else QUICK_CONNECTIONS
+    connections = tuple(int(c) for c in args.connections) if args.connections else default_connections
+    memory_requests = tuple(sorted(_size(n) for n in args.memory_requests))
+    if not workers or min(workers) < 1 or min(sizes) < 1 or min(connections) < 1 or min(memory_requests) < 1:
+        p.error("worker counts, sizes, connections and request counts must be positive")
     return Options(
         sizes=sizes,
         backends=tuple(args.backends),
@@ -98,11 +124,15 @@ def parse(argv: list[str] | None = None) -> Options:
         operations=tuple(args.ops),
         duration=args.duration or (10.0 if args.full else 5.0),
         warmup=args.warmup,
-        connections=args.connections,
+        connections=connections,
         seed=args.seed,
         rate_limit=args.rate_limit,
         pg_url=args.pg_url,
         redis_url=args.redis_url or None,
         markdown=args.markdown,
         framework_floor=not args.no_framework_floor,
+        reference=not args.no_reference,
+        prism=not args.no_prism,
+        memory=args.memory,
+        memory_requests=memory_requests,
     )

@@ -11,12 +11,9 @@ from importlib.metadata import version
 
 import psycopg
 
+from bench import prism, targets
 from bench.runner import Measurement, Run
-
-# Issue 7's targets, taken on one worker.
-LIST_FLOOR_RATIO = 0.30
-P99_GROWTH = 1.5
-TOKENS_PER_SECOND = 500
+from bench.wrk import WrkResult
 
 
 def _cpu_model() -> str:
@@ -64,75 +61,101 @@ def machine(run: Run) -> list[str]:
         f"SQLAlchemy {version('sqlalchemy')}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {_postgres_version(run.options.pg_url)}",
         f"- load average at the end of the run (1, 5, 15 min): {load_average()}; other work here skews figures",
-        f"- wrk: 1 thread, {run.options.connections} connections, {run.options.duration:.0f} s per measurement "
-        f"after {run.options.warmup:.0f} s of warm-up, loopback; wrk and the server share the cores",
+        f"- wrk: 1 thread, {'/'.join(map(str, run.options.connections))} connections, "
+        f"{run.options.duration:g} s per measurement after {run.options.warmup:g} s of warm-up, loopback; "
+        "wrk and the server share the cores",
+        f"- peers: reference (bench/reference.py, one worker): {'yes' if run.options.reference else 'skipped'}; "
+        f"Prism: {_prism(run)}",
     ]
+
+
+def _prism(run: Run) -> str:
+    if not run.options.prism:
+        return "skipped (--no-prism)"
+    if run.prism_binary is None:
+        return "skipped (npm not found or the install failed)" if run.prism_checked else "not run"
+    return f"@stoplight/prism-cli {prism.VERSION}, static mode"
 
 
 def _ms(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
+def _figures(result: WrkResult | None) -> str:
+    """req/s | p50 | p99 cells, or three empty cells."""
+    if result is None:
+        return " | | "
+    errors = f" ({result.errors} errors)" if result.errors else ""
+    return f"{result.rps:,.0f}{errors} | {_ms(result.p50_ms)} | {_ms(result.p99_ms)}"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
 def results_table(run: Run) -> list[str]:
     lines = [
-        "| backend | findings | workers | limiter | operation | bytes | req/s | p50 ms | p99 ms "
-        "| floor req/s | floor p50 | floor p99 | ratio | FastAPI route req/s |",
-        "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| backend | findings | workers | conns | limiter | operation | bytes | req/s | p50 ms | p99 ms "
+        "| floor req/s | floor p50 | floor p99 | reference req/s | ref p50 | ref p99 | Prism req/s | Prism p50 "
+        "| Prism p99 | / floor | / reference | / Prism | FastAPI route req/s |",
+        "|---|---:|---:|---:|---|---|---:|" + "---:|" * 16,
     ]
     for m in run.measurements:
-        f, r = m.floor, m.result
-        errors = f" ({r.errors} errors)" if r.errors else ""
-        floor = f"{f.rps:,.0f} | {_ms(f.p50_ms)} | {_ms(f.p99_ms)}" if f else " | | "
-        ratio = f"{m.ratio:.1%}" if m.ratio is not None else ""
         framework = f"{m.framework.rps:,.0f}" if m.framework else ""
         lines.append(
-            f"| {m.backend} | {m.findings:,} | {m.workers} | {m.limiter} | {m.operation}{errors} | {m.body_bytes:,} "
-            f"| {r.rps:,.0f} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} | {floor} | {ratio} | {framework} |"
+            f"| {m.backend} | {m.findings:,} | {m.workers} | {m.connections} | {m.limiter} | {m.operation} "
+            f"| {m.body_bytes:,} | {_figures(m.result)} | {_figures(m.floor)} | {_figures(m.reference)} "
+            f"| {_figures(m.prism)} | {_share(m.ratio)} | {_share(m.reference_ratio)} | {_share(m.prism_ratio)} "
+            f"| {framework} |"
         )
     return lines
 
 
-def _one_worker(run: Run, backend: str, operation: str) -> list[Measurement]:
-    found = [m for m in run.measurements if m.backend == backend and m.operation == operation and m.workers == 1]
+def reference_bodies(run: Run) -> list[str]:
+    """How the reference's body compared with OpenMira's, once per backend, size and operation."""
+    seen: dict[tuple[str, int, str], str] = {}
+    for m in run.measurements:
+        if m.reference_body is not None:
+            seen.setdefault((m.backend, m.findings, m.operation), m.reference_body)
+    return [f"- {backend}, {findings:,} findings, {operation}: {verdict}"
+            for (backend, findings, operation), verdict in seen.items()] or ["(the reference did not run)"]
+
+
+def _one_worker(run: Run, backend: str, operation: str, connections: int) -> list[Measurement]:
+    found = [m for m in run.measurements if m.backend == backend and m.operation == operation
+             and m.workers == 1 and m.connections == connections]
     return sorted(found, key=lambda m: m.findings)
 
 
 def growth_table(run: Run) -> list[str]:
     lines = [
-        "| backend | operation | findings | req/s | p50 ms | p99 ms | p99 / p99 at smallest |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| backend | operation | conns | findings | req/s | p50 ms | p99 ms | p99 / p99 at smallest |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for backend in run.options.backends:
         for operation in ("list", "list_3_filters", "list_regex", "msp_all"):
-            rows = _one_worker(run, backend, operation)
-            for m in rows:
-                growth = m.result.p99_ms / rows[0].result.p99_ms if rows[0].result.p99_ms else 0
-                lines.append(
-                    f"| {backend} | {operation} | {m.findings:,} | {m.result.rps:,.0f} | {_ms(m.result.p50_ms)} "
-                    f"| {_ms(m.result.p99_ms)} | {growth:.2f}x |"
-                )
+            for connections in run.options.connections:
+                rows = _one_worker(run, backend, operation, connections)
+                for m in rows:
+                    growth = m.result.p99_ms / rows[0].result.p99_ms if rows[0].result.p99_ms else 0
+                    lines.append(
+                        f"| {backend} | {operation} | {connections} | {m.findings:,} | {m.result.rps:,.0f} "
+                        f"| {_ms(m.result.p50_ms)} | {_ms(m.result.p99_ms)} | {growth:.2f}x |"
+                    )
     return lines
 
 
-def targets(run: Run) -> list[str]:
-    lines = []
-    for backend in run.options.backends:
-        lists = _one_worker(run, backend, "list")
-        if lists:
-            top, bottom = lists[-1], lists[0]
-            if top.ratio is not None:
-                ok = "met" if top.ratio >= LIST_FLOOR_RATIO else "MISSED"
-                lines.append(f"- {backend}: list of 50 at {top.findings:,} findings = {top.ratio:.1%} of the floor "
-                             f"(target >= {LIST_FLOOR_RATIO:.0%}): {ok}")
-            if len(lists) > 1:
-                growth = top.result.p99_ms / bottom.result.p99_ms
-                ok = "met" if growth <= P99_GROWTH else "MISSED"
-                lines.append(f"- {backend}: list p99 at {top.findings:,} = {growth:.2f}x p99 at {bottom.findings:,} "
-                             f"(target <= {P99_GROWTH}x): {ok}")
-        for m in _one_worker(run, backend, "token"):
-            ok = "met" if m.result.rps >= TOKENS_PER_SECOND else "MISSED"
-            lines.append(f"- {backend}: token issuance at {m.findings:,} findings = {m.result.rps:,.0f}/s "
-                         f"(target >= {TOKENS_PER_SECOND}/s): {ok}")
+def memory_table(run: Run) -> list[str]:
+    if not run.memory:
+        return ["(not measured: add --memory)"]
+    lines = ["| backend | findings | conns | list requests | RSS MiB | list requests | RSS MiB | ratio | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in run.memory:
+        first, last = r.checkpoints[0], r.checkpoints[-1]
+        ratio = f"{r.growth:.3f}x" if r.growth is not None else ""
+        lines.append(f"| {r.backend} | {r.findings:,} | {r.connections} | {first.requests:,} "
+                     f"| {first.rss_kib / 1024:.1f} | {last.requests:,} | {last.rss_kib / 1024:.1f} | {ratio} "
+                     f"| {r.errors} |")
     return lines
 
 
@@ -140,7 +163,11 @@ def markdown(run: Run) -> str:
     sections = [
         "## Machine", *machine(run), "",
         "## Results", *results_table(run), "",
+        "Ratios are OpenMira's req/s over the peer's, in the same run. The reference and Prism run on one "
+        "worker, for the list and the finding.", "",
+        "## The reference's body against OpenMira's", *reference_bodies(run), "",
         "## List latency against data size (one worker)", *growth_table(run), "",
-        "## Targets", *targets(run), "",
+        "## Memory of one worker", *memory_table(run), "",
+        "## Targets (issue 11, one worker)", *targets.table(run), "",
     ]
     return "\n".join(sections)

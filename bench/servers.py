@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 OPENMIRA_APP = "openmira.app:create_app"
 FLOOR_APP = "bench.floor:app"
 FRAMEWORK_FLOOR_APP = "bench.floor:framework_app"
+REFERENCE_APP = "bench.reference:app"
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,26 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(app: str, *, workers: int, env: dict[str, str], ready_path: str, factory: bool) -> Iterator[Server]:
-    port = free_port()
+def spawned(command: list[str], *, port: int, env: dict[str, str], ready_path: str) -> Iterator[Server]:
+    """Any server process (uvicorn, Prism): started in its own session, ready when ``ready_path`` answers."""
     # Settings come from ``env`` only, not from whatever OPENMIRA_* the caller's shell holds.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
     full_env = {**inherited, **env, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        uvicorn_command(app, port, workers, factory=factory), env=full_env, cwd=REPO, start_new_session=True
-    )
+    proc = subprocess.Popen(command, env=full_env, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url + ready_path, proc)
-        yield Server(base_url, proc.pid, workers)
+        yield Server(base_url, proc.pid, 1)
     finally:
         _stop(proc)
+
+
+@contextmanager
+def running(app: str, *, workers: int, env: dict[str, str], ready_path: str, factory: bool) -> Iterator[Server]:
+    port = free_port()
+    command = uvicorn_command(app, port, workers, factory=factory)
+    with spawned(command, port=port, env=env, ready_path=ready_path) as server:
+        yield Server(server.base_url, server.pid, workers)
 
 
 def openmira(
@@ -103,3 +110,9 @@ def floor(*, workers: int, framework: bool = False) -> AbstractContextManager[Se
     """The floor (a bare ASGI app), or with ``framework`` the same body served by a FastAPI route."""
     app = FRAMEWORK_FLOOR_APP if framework else FLOOR_APP
     return running(app, workers=workers, env={}, ready_path="/64", factory=False)
+
+
+def reference(database_url: str, *, workers: int, rate_limit: int) -> AbstractContextManager[Server]:
+    """The hand-written reference (bench/reference.py) on the same database and uvicorn flags."""
+    env = {"OPENMIRA_DATABASE_URL": database_url, "OPENMIRA_RATE_LIMIT": str(rate_limit)}
+    return running(REFERENCE_APP, workers=workers, env=env, ready_path="/public-api/v1/health", factory=False)

@@ -80,9 +80,9 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
 def operation_id(route: APIRoute) -> str:
     """The route's Blumira operationId, looked up by its method and its path inside the API.
 
-    FastAPI asks again each time a router is included in another, with the path known so far; only the
-    last answer, for the full path, is documented. A partial path is not in the table and gets the
-    handler's name, which is also what a route Blumira does not have would be documented under.
+    FastAPI also asks when a route is declared on its resource router, whose path is only the end of the
+    full one; only the answer for the route ``api.py`` registers with its full path is documented. A path
+    not in the table gets the handler's name, as would a route Blumira does not have.
     """
     (method,) = route.methods
     return OPERATION_IDS.get((method, route.path_format), route.name)

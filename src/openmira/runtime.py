@@ -53,5 +53,10 @@ class Runtime:
         self.engine.dispose()
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The runtime, as a dependency (async, so FastAPI calls it inline rather than in a worker thread)."""
+    return runtime_of(request)

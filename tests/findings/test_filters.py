@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openmira.core.regex import compile_pattern
-from openmira.findings import service
+from openmira.findings import listing
 from tests.findings.factory import BASE_TIME, Row, generate, make_finding
 from tests.helpers import API, Tenant, assert_problem
 
@@ -228,7 +228,7 @@ def test_postgres_regex_over_its_time_budget_is_a_400(
     for _ in range(2000):
         make_finding(db, tenant.org_id, name="ab" * 250)
     db.commit()
-    monkeypatch.setattr(service, "REGEX_STATEMENT_TIMEOUT_MS", 1)
+    monkeypatch.setattr(listing, "REGEX_STATEMENT_TIMEOUT_MS", 1)
     costly = {"name.regex": "(a|b|ab|ba)*(x|y){2,40}z", "limit": 10}
     response = client.get(f"{API}/org/findings", params=costly, headers=tenant.rw.headers)
     body = assert_problem(response, 400, "name.regex")

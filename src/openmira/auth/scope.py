@@ -1,5 +1,8 @@
 """Tenant scope: the one place where a principal becomes the set of organizations it may touch.
 
+Scopes resolve on the event loop (async dependencies): each is one indexed look-up, cheaper than a
+hand-off to a worker thread.
+
 Org routes run with the token's own organization; ``/msp/accounts/{account_id}/...`` with that
 account if it is a sub-account of the caller's MSP (else 404, exactly as for an account that does
 not exist); ``/msp/accounts/findings`` with every licensed sub-account. Repositories start every
@@ -43,7 +46,7 @@ async def org_scope(request: Request, principal: ReadPrincipal) -> TenantScope:
     return scope
 
 
-def msp_account_scope(
+async def msp_account_scope(
     request: Request,
     principal: ReadPrincipal,
     session: DbSession,
@@ -70,12 +73,12 @@ def _sub_accounts(request: Request, principal: Principal, session: DbSession, *,
     return scope
 
 
-def msp_accounts_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+async def msp_accounts_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
     """Every sub-account of the caller's MSP (the accounts list)."""
     return _sub_accounts(request, principal, session, licensed_only=False)
 
 
-def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+async def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
     return _sub_accounts(request, principal, session, licensed_only=True)
 
@@ -98,7 +101,7 @@ def event_audience(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
     return audience
 
 
-def msp_principal(principal: ReadPrincipal) -> Principal:
+async def msp_principal(principal: ReadPrincipal) -> Principal:
     _require_msp(principal)
     return principal
 

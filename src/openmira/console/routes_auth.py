@@ -21,7 +21,7 @@ from openmira.console.sessions import (
     tokens_equal,
 )
 from openmira.core.routing import DbSession, TransactionalRoute
-from openmira.runtime import get_runtime
+from openmira.runtime import runtime_of
 from openmira.users.models import User
 from openmira.users.passwords import verify_password
 from openmira.users.service import get_user_by_email
@@ -90,7 +90,7 @@ async def sign_in(
                              error="The sign-in form expired. Please try again.", status_code=403)
     assert expected is not None
     email = email.strip()
-    decision = await get_runtime(request).limiter.hit(
+    decision = await runtime_of(request).limiter.hit(
         f"console-sign-in:{email.lower()[:320]}", SIGN_IN_LIMIT, SIGN_IN_WINDOW
     )
     if not decision.allowed:

@@ -26,7 +26,7 @@ from openmira.credentials.models import AccessLevel
 from openmira.findings.models import Finding
 from openmira.meta.enums import STATUS_OPEN
 from openmira.orgs.models import Organization
-from openmira.runtime import get_runtime
+from openmira.runtime import runtime_of
 from openmira.users.models import User
 
 router = APIRouter(route_class=TransactionalRoute)
@@ -105,7 +105,7 @@ def _invalidate(request: Request, db: Session, client_id: str) -> None:
     # Commit first, then drop this process's cached view, so the change is seen here at once
     # (other processes see it within the cache's TTL).
     db.commit()
-    get_runtime(request).credentials.invalidate(client_id)
+    runtime_of(request).credentials.invalidate(client_id)
 
 
 @router.get("/settings")

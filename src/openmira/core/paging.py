@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_plus
@@ -32,7 +32,7 @@ class PageRequest:
         return (self.page - 1) * self.size
 
 
-def page_request(
+async def page_request(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
     page_size: Annotated[
         int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
@@ -46,6 +46,36 @@ def page_request(
     return PageRequest(page=page, size=min(sizes) if sizes else DEFAULT_PAGE_SIZE)
 
 
+# A parsed ``order_by``: (field, descending) pairs, hashable so statements can be built once per ordering.
+OrderSpec = tuple[tuple[str, bool], ...]
+
+
+def parse_order(value: str | None, allowed: Collection[str], *, default: str) -> OrderSpec:
+    """``field[;asc|desc][,field2[;dir]...]`` into (field, descending) pairs; a 400 names what is wrong."""
+    spec = value if value not in (None, "") else default
+    pairs: list[tuple[str, bool]] = []
+    seen: set[str] = set()
+    for part in spec.split(","):
+        field, _, direction = part.strip(" ").partition(";")
+        field, direction = field.strip(" "), (direction.strip(" ").lower() or "asc")
+        if field not in allowed:
+            raise BadRequest.param("order_by", f"unknown sort field {field!r}; allowed: {', '.join(sorted(allowed))}")
+        if direction not in ("asc", "desc"):
+            raise BadRequest.param("order_by", f"unknown direction {direction!r} for {field!r}; use asc or desc")
+        if field not in seen:
+            seen.add(field)
+            pairs.append((field, direction == "desc"))
+    return tuple(pairs)
+
+
+def order_clauses(
+    spec: OrderSpec, columns: Mapping[str, ColumnElement[Any]], tie_break: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """ORDER BY clauses for ``spec``, always ending on a unique key."""
+    clauses = [columns[field].desc() if descending else columns[field].asc() for field, descending in spec]
+    return [*clauses, tie_break.asc()]
+
+
 def parse_order_by(
     value: str | None,
     columns: Mapping[str, ColumnElement[Any]],
@@ -54,24 +84,7 @@ def parse_order_by(
     tie_break: ColumnElement[Any],
 ) -> list[ColumnElement[Any]]:
     """``field[;asc|desc][,field2[;dir]...]`` into ORDER BY clauses, always ending on a unique key."""
-    spec = value if value not in (None, "") else default
-    clauses: list[ColumnElement[Any]] = []
-    seen: set[str] = set()
-    for part in spec.split(","):
-        field, _, direction = part.strip(" ").partition(";")
-        field, direction = field.strip(" "), (direction.strip(" ").lower() or "asc")
-        if field not in columns:
-            allowed = ", ".join(sorted(columns))
-            raise BadRequest.param("order_by", f"unknown sort field {field!r}; allowed: {allowed}")
-        if direction not in ("asc", "desc"):
-            raise BadRequest.param("order_by", f"unknown direction {direction!r} for {field!r}; use asc or desc")
-        if field in seen:
-            continue
-        seen.add(field)
-        column = columns[field]
-        clauses.append(column.desc() if direction == "desc" else column.asc())
-    clauses.append(tie_break.asc())
-    return clauses
+    return order_clauses(parse_order(value, columns, default=default), columns, tie_break)
 
 
 def order_by_pattern(columns: Iterable[str]) -> str:
@@ -132,18 +145,29 @@ def paginate(
     order: Sequence[ColumnElement[Any]],
     serialize: Callable[[Any], T],
     count: Callable[[], int] | None = None,
+    *,
+    whole_rows: bool = False,
 ) -> dict[str, Any]:
     """Run ``stmt`` for one page, count its rows, and build the list envelope.
 
+    ``serialize`` gets each row's first column (an ORM entity), or with ``whole_rows`` the row itself.
     A page that is neither full nor past the end is the last one, so the total is exact without
     counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale),
     unless the caller knows a cheaper exact ``count``.
     """
-    rows: Sequence[Any] = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
-    if 0 < len(rows) < page.size or (not rows and page.offset == 0):
-        total = page.offset + len(rows)
-    elif count is not None:
-        total = count()
-    else:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    result = session.execute(stmt.order_by(*order).offset(page.offset).limit(page.size))
+    rows: Sequence[Any] = result.all() if whole_rows else result.scalars().all()
+    total = known_total(page, len(rows))
+    if total is None:
+        total = count() if count is not None else (
+            session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        )
     return paged(request, page, [serialize(r) for r in rows], total)
+
+
+def known_total(page: PageRequest, fetched: int) -> int | None:
+    """The total when the page itself tells it (no count needed): a page that is neither full nor past the
+    end is the last one."""
+    if 0 < fetched < page.size or (fetched == 0 and page.offset == 0):
+        return page.offset + fetched
+    return None

@@ -18,11 +18,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import UnaryExpression, column, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import operators
 
-from openmira.core.paging import PageRequest, paged, parse_order_by
+from openmira.core.paging import OrderSpec, PageRequest, paged, parse_order
 from openmira.findings.models import EvidenceRow
 from openmira.findings.service import get_finding
 
@@ -47,31 +46,17 @@ def list_evidence(
     for row in rows:
         keys.update(dict.fromkeys(row))
     if order_by:
-        rows = _ordered(rows, _parse_order(order_by, keys))
+        # The grammar and errors of every list; the default is never used (no order_by keeps the detection's).
+        rows = _ordered(rows, parse_order(order_by, keys, default=order_by))
     envelope = paged(request, page, rows[page.offset : page.offset + page.size], len(rows))
     envelope["evidence_keys"] = list(keys)
     return envelope
 
 
-def _parse_order(value: str, keys: Iterable[str]) -> list[tuple[str, bool]]:
-    """``order_by`` over the evidence keys, as ``(key, descending)``, with the grammar and errors of every list.
-
-    ``parse_order_by`` builds SQL ORDER BY clauses; here each key stands in as a bare column (never
-    rendered) and each clause is read back. The last clause is the tie-break, which the stable sort of
-    rows already in the detection's order provides.
-    """
-    stand_ins = {key: column(key) for key in keys}
-    clauses = parse_order_by(value, stand_ins, default=value, tie_break=column("position"))
-    order: list[tuple[str, bool]] = []
-    for clause in clauses[:-1]:
-        assert isinstance(clause, UnaryExpression)
-        order.append((str(clause.element.name), clause.modifier is operators.desc_op))  # type: ignore[attr-defined]
-    return order
-
-
-def _ordered(rows: Sequence[Row], order: list[tuple[str, bool]]) -> list[Row]:
+def _ordered(rows: Sequence[Row], order: OrderSpec) -> list[Row]:
     """Rows by each key in turn, the first key most significant; a row without the key (or with null) comes
-    last in either direction, as an empty cell does at the bottom of a sorted table."""
+    last in either direction, as an empty cell does at the bottom of a sorted table. The sorts are stable,
+    so the detection's order breaks the remaining ties."""
     result = list(rows)
     for key, descending in reversed(order):  # stable sorts, least significant key first
         present = [row for row in result if row.get(key) is not None]

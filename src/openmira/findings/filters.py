@@ -22,16 +22,15 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, literal, not_, or_
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, not_, or_
 
 from openmira.core.errors import BadRequest
 from openmira.core.regex import UnsafePattern, compile_pattern, to_postgres
-from openmira.findings.models import Finding
 
 EQ_OPS = ("eq", "!eq")
 IN_OPS = ("in", "!in")
@@ -99,7 +98,7 @@ def _parse_text(raw: str) -> str:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    column: Any
+    column: str  # a column of the findings table (and of any relation with the same column names)
     parse: Callable[[str], Any]
     ops: tuple[str, ...]
     type_name: str
@@ -113,49 +112,86 @@ class FieldSpec:
 _DT, _INT, _UUID = "date-time", "integer", "uuid"
 
 FIELDS: dict[str, FieldSpec] = {
-    "blocked": FieldSpec(Finding.blocked, _parse_bool, EQ_OPS, "boolean"),
-    "category": FieldSpec(Finding.category, _parse_int, EQ_OPS + IN_OPS, _INT),
-    "resolution": FieldSpec(Finding.resolution, _parse_int, EQ_OPS + IN_OPS, _INT, nullable=True),
-    "status": FieldSpec(Finding.status, _parse_int, EQ_OPS + IN_OPS, _INT),
-    "type": FieldSpec(Finding.type, _parse_int, EQ_OPS + IN_OPS, _INT),
-    "created": FieldSpec(Finding.created, parse_datetime, EQ_OPS + ORDER_OPS, _DT),
-    "modified": FieldSpec(Finding.modified, parse_datetime, EQ_OPS + ORDER_OPS, _DT),
-    "created_after": FieldSpec(Finding.created, parse_datetime, ("eq",), _DT, plain=True, window="gt"),
-    "created_before": FieldSpec(Finding.created, parse_datetime, ("eq",), _DT, plain=True, window="lt"),
-    "modified_after": FieldSpec(Finding.modified, parse_datetime, ("eq",), _DT, plain=True, window="gt"),
-    "modified_before": FieldSpec(Finding.modified, parse_datetime, ("eq",), _DT, plain=True, window="lt"),
-    "created_by": FieldSpec(Finding.created_by, _parse_uuid, ("eq",), _UUID, nullable=True, plain=True),
-    "modified_by": FieldSpec(Finding.modified_by, _parse_uuid, EQ_OPS + IN_OPS, _UUID, nullable=True),
-    "status_modified_by": FieldSpec(
-        Finding.status_modified_by, _parse_uuid, EQ_OPS + IN_OPS, _UUID, nullable=True
-    ),
-    "name": FieldSpec(Finding.name, _parse_text, EQ_OPS + IN_OPS + TEXT_OPS, "string"),
-    "priority": FieldSpec(Finding.priority, _parse_priority, EQ_OPS + IN_OPS + ORDER_OPS, _INT),
+    "blocked": FieldSpec("blocked", _parse_bool, EQ_OPS, "boolean"),
+    "category": FieldSpec("category", _parse_int, EQ_OPS + IN_OPS, _INT),
+    "resolution": FieldSpec("resolution", _parse_int, EQ_OPS + IN_OPS, _INT, nullable=True),
+    "status": FieldSpec("status", _parse_int, EQ_OPS + IN_OPS, _INT),
+    "type": FieldSpec("type", _parse_int, EQ_OPS + IN_OPS, _INT),
+    "created": FieldSpec("created", parse_datetime, EQ_OPS + ORDER_OPS, _DT),
+    "modified": FieldSpec("modified", parse_datetime, EQ_OPS + ORDER_OPS, _DT),
+    "created_after": FieldSpec("created", parse_datetime, ("eq",), _DT, plain=True, window="gt"),
+    "created_before": FieldSpec("created", parse_datetime, ("eq",), _DT, plain=True, window="lt"),
+    "modified_after": FieldSpec("modified", parse_datetime, ("eq",), _DT, plain=True, window="gt"),
+    "modified_before": FieldSpec("modified", parse_datetime, ("eq",), _DT, plain=True, window="lt"),
+    "created_by": FieldSpec("created_by", _parse_uuid, ("eq",), _UUID, nullable=True, plain=True),
+    "modified_by": FieldSpec("modified_by", _parse_uuid, EQ_OPS + IN_OPS, _UUID, nullable=True),
+    "status_modified_by": FieldSpec("status_modified_by", _parse_uuid, EQ_OPS + IN_OPS, _UUID, nullable=True),
+    "name": FieldSpec("name", _parse_text, EQ_OPS + IN_OPS + TEXT_OPS, "string"),
+    "priority": FieldSpec("priority", _parse_priority, EQ_OPS + IN_OPS + ORDER_OPS, _INT),
 }
+
+# ``contains`` is LIKE with this escape character; the value's own wildcards are escaped with it.
+_LIKE_ESCAPE = "/"
+
+# One filter: its field, its operator, and the name of the bound parameter that carries its value.
+Clause = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
 class FindingFilters:
-    """Parsed filters: SQL conditions plus whether any runs a regex (PostgreSQL guards those)."""
+    """Parsed filters: their shape (``clauses``, hashable, so statements can be built once per shape and
+    reused) and their values, bound by name when the statement runs."""
 
-    conditions: tuple[ColumnElement[bool], ...]
+    clauses: tuple[Clause, ...]
+    values: dict[str, Any]
     regex_params: tuple[str, ...]
 
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(FIELDS[field].column for field, _, _ in self.clauses)
 
-def _negate(spec: FieldSpec, positive: ColumnElement[bool]) -> ColumnElement[bool]:
+    @property
+    def scans(self) -> bool:
+        """Whether a filter matches text inside names, which no index serves (the rows are scanned)."""
+        return any(op.lstrip("!") in ("contains", "regex") for _, op, _ in self.clauses)
+
+
+def _negate(spec: FieldSpec, column: Any, positive: ColumnElement[bool]) -> ColumnElement[bool]:
     if spec.nullable:
-        return or_(not_(positive), spec.column.is_(None))
+        return or_(not_(positive), column.is_(None))
     return not_(positive)
 
 
-def _value(spec: FieldSpec, raw: str) -> Any:
-    value = spec.parse(raw)
-    return literal(value, BigInteger) if spec.type_name == _INT else value
+def _bind(spec: FieldSpec, name: str, *, expanding: bool = False) -> Any:
+    # Integers are bound as BIGINT, so a number beyond the 32-bit columns is compared, not cast into the
+    # column's type (PostgreSQL: out of range); other values take their column's type.
+    return bindparam(name, type_=BigInteger() if spec.type_name == _INT else None, expanding=expanding)
 
 
-def _condition(spec: FieldSpec, op: str, raw: str, dialect: str) -> ColumnElement[bool]:
-    col = spec.column
-    negated = op.startswith("!")
+def _condition(spec: FieldSpec, op: str, name: str, columns: Mapping[str, Any]) -> ColumnElement[bool]:
+    col = columns[spec.column]
+    base = op.lstrip("!")
+    if base == "in":
+        positive: ColumnElement[bool] = col.in_(_bind(spec, name, expanding=True))
+    elif base == "contains":
+        positive = col.icontains(bindparam(name), escape=_LIKE_ESCAPE)
+    elif base == "regex":
+        positive = col.regexp_match(bindparam(name))
+    elif spec.window is not None:
+        return col > _bind(spec, name) if spec.window == "gt" else col < _bind(spec, name)
+    else:
+        value = _bind(spec, name)
+        positive = col == value if base == "eq" else (col < value if base == "lt" else col > value)
+    return _negate(spec, col, positive) if op.startswith("!") else positive
+
+
+def condition(clauses: tuple[Clause, ...], columns: Mapping[str, Any]) -> ColumnElement[bool] | None:
+    """The SQL of ``clauses`` over ``columns`` (the findings table's, a subquery's, or a counts table's)."""
+    parts = [_condition(FIELDS[field], op, name, columns) for field, op, name in clauses]
+    return and_(*parts) if parts else None
+
+
+def _parse_value(spec: FieldSpec, op: str, raw: str, dialect: str) -> Any:
     base = op.lstrip("!")
     if base == "in":
         parts = raw.split(",")
@@ -165,30 +201,27 @@ def _condition(spec: FieldSpec, op: str, raw: str, dialect: str) -> ColumnElemen
             raise ValueError("must be a comma-separated list of values, none empty")
         if len(parts) > MAX_IN_VALUES:
             raise ValueError(f"at most {MAX_IN_VALUES} values")
-        positive: ColumnElement[bool] = col.in_([_value(spec, p) for p in parts])
-    elif base == "contains":
+        return [spec.parse(p) for p in parts]
+    if base == "contains":
         if raw == "":
             raise ValueError("must not be empty")
-        positive = col.icontains(raw, autoescape=True)
-    elif base == "regex":
+        escaped = raw.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        return escaped.replace("%", _LIKE_ESCAPE + "%").replace("_", _LIKE_ESCAPE + "_")
+    if base == "regex":
         if raw == "":
             raise ValueError("must not be empty")
         try:
             compile_pattern(raw)
         except UnsafePattern as exc:
             raise ValueError(str(exc)) from None
-        positive = col.regexp_match(to_postgres(raw) if dialect == "postgresql" else raw)
-    else:
-        value = _value(spec, raw)
-        if spec.window is not None:
-            return col > value if spec.window == "gt" else col < value
-        positive = col == value if base == "eq" else (col < value if base == "lt" else col > value)
-    return _negate(spec, positive) if negated else positive
+        return to_postgres(raw) if dialect == "postgresql" else raw
+    return spec.parse(raw)
 
 
 def parse_filters(params: Iterable[tuple[str, str]], dialect: str) -> FindingFilters:
-    """Turn query parameters into filter conditions; raises BadRequest naming the parameter."""
-    conditions: list[ColumnElement[bool]] = []
+    """Turn query parameters into filter clauses and values; raises BadRequest naming the parameter."""
+    clauses: list[Clause] = []
+    values: dict[str, Any] = {}
     regex_params: list[str] = []
     for key, raw in params:
         field, dot, op = key.partition(".")
@@ -201,16 +234,15 @@ def parse_filters(params: Iterable[tuple[str, str]], dialect: str) -> FindingFil
             allowed = "none (use the bare name)" if spec.plain else ", ".join(spec.ops)
             raise BadRequest.param(key, f"unknown operator {op!r} for {field}; operators: {allowed}")
         try:
-            conditions.append(_condition(spec, op, raw, dialect))
+            value = _parse_value(spec, op, raw, dialect)
         except ValueError as exc:
             raise BadRequest.param(key, f"{exc}") from None
+        name = f"filter_{len(clauses)}"
+        clauses.append((field, op, name))
+        values[name] = value
         if op.lstrip("!") == "regex":
             regex_params.append(key)
-    return FindingFilters(tuple(conditions), tuple(regex_params))
-
-
-def combined(filters: FindingFilters) -> ColumnElement[bool] | None:
-    return and_(*filters.conditions) if filters.conditions else None
+    return FindingFilters(tuple(clauses), values, tuple(regex_params))
 
 
 _UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -258,7 +290,7 @@ def openapi_parameters() -> list[dict[str, Any]]:
         for name, op in names:
             schema = _value_schema(field, spec, op)
             if spec.window:
-                desc = f"{spec.column.key} {'after' if spec.window == 'gt' else 'before'} (exclusive)"
+                desc = f"{spec.column} {'after' if spec.window == 'gt' else 'before'} (exclusive)"
             else:
                 desc = f"{field} {op}"
             params.append({"name": name, "in": "query", "required": False, "schema": schema, "description": desc})

@@ -12,13 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
-from openmira.findings import actions, comments, evidence, service
+from openmira.core.wire import WireJSONResponse
+from openmira.findings import actions, comments, evidence, listing, service
 from openmira.findings.filters import openapi_parameters
 from openmira.findings.schemas import (
     AssignIn,
@@ -38,12 +40,16 @@ FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 OrderBy = Annotated[
-    str | None, order_by_query(service.ORDER_COLUMNS, service.DEFAULT_ORDER, "; the finding ID breaks ties")
+    str | None, order_by_query(listing.ORDER_FIELDS, listing.DEFAULT_ORDER, "; the finding ID breaks ties")
 ]
 
 
-def _ok(data: BaseModel) -> dict[str, Any]:
+def _ok(data: BaseModel | dict[str, Any]) -> dict[str, Any]:
     return {"status": "OK", "data": data}
+
+
+def _wire_ok(data: dict[str, Any]) -> WireJSONResponse:
+    return WireJSONResponse(_ok(data))
 
 
 @router.get(
@@ -57,16 +63,19 @@ def _ok(data: BaseModel) -> dict[str, Any]:
     ),
     openapi_extra={"parameters": openapi_parameters()},
 )
-def get_findings(
+async def get_findings(
     request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
-) -> dict[str, Any]:
-    return service.list_findings(session, request, page, scope.org_ids, order_by)
+) -> WireJSONResponse:
+    query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
+    if query.scans:
+        # Matching text inside names reads every row of the scope: not on the event loop (core.routing).
+        return WireJSONResponse(await run_in_threadpool(listing.run, session, request, query))
+    return WireJSONResponse(listing.run(session, request, query))
 
 
 @router.get("/findings/{finding_id}", response_model=Envelope[FindingOut], summary="Get a finding")
-def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> dict[str, Any]:
-    finding = service.get_finding(session, scope.org_ids, finding_id)
-    return _ok(service.serialize_findings(session, [finding])[0])
+def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> WireJSONResponse:
+    return _wire_ok(service.finding_out(session, scope.org_ids, finding_id))
 
 
 @details_router.get(
@@ -74,9 +83,10 @@ def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> dic
     response_model=Envelope[FindingDetails],
     summary="Get a finding with owners, summary, resolution notes and console link",
 )
-def get_details(finding_id: FindingId, session: DbSession, scope: Scoped, runtime: RuntimeDep) -> dict[str, Any]:
-    finding = service.get_finding(session, scope.org_ids, finding_id)
-    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+def get_details(
+    finding_id: FindingId, session: DbSession, scope: Scoped, runtime: RuntimeDep
+) -> WireJSONResponse:
+    return _wire_ok(service.finding_details(session, scope.org_ids, finding_id, runtime.settings.public_url))
 
 
 @router.get(
@@ -110,9 +120,9 @@ def resolve_finding(
     scope: Scoped,
     principal: WritePrincipal,
     runtime: RuntimeDep,
-) -> dict[str, Any]:
+) -> WireJSONResponse:
     finding = actions.resolve_finding(session, scope.org_ids, finding_id, body, principal.user_id)
-    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+    return _wire_ok(service.finding_details(session, scope.org_ids, finding.id, runtime.settings.public_url))
 
 
 @router.post(
@@ -127,9 +137,9 @@ def assign_finding(
     scope: Scoped,
     principal: WritePrincipal,
     runtime: RuntimeDep,
-) -> dict[str, Any]:
+) -> WireJSONResponse:
     finding = actions.assign_finding(session, scope.org_ids, finding_id, body, principal.user_id)
-    return _ok(service.finding_details(session, finding, runtime.settings.public_url))
+    return _wire_ok(service.finding_details(session, scope.org_ids, finding.id, runtime.settings.public_url))
 
 
 @router.get(

@@ -1,0 +1,184 @@
+"""The findings list (contract section 5): one page of a scope's findings, filtered, ordered, with an exact
+``total_items``.
+
+A request is first *planned* (its filters, order and page parsed and checked: every 400 comes from here),
+then *run*. Statements are built once per shape (number of accounts, which filters with which operators,
+the order) and reused with the request's values bound by name: building and hashing a statement of this
+size costs more than running it on an index, so a shape seen before costs only its execution. The cache is
+bounded, so odd shapes cost a build but never memory.
+
+The total comes from the cheapest exact source: the page itself when it is the last one, the counts the
+database keeps per organization (``finding_counts``) for an unfiltered list, and a count of the matching
+rows otherwise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, func, select, text, union_all
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from openmira.core.errors import BadRequest
+from openmira.core.paging import OrderSpec, PageRequest, known_total, order_clauses, paged, parse_order
+from openmira.findings.filters import Clause, FindingFilters, condition, parse_filters
+from openmira.findings.models import FindingCount
+from openmira.findings.view import FINDINGS, finding_json, select_findings
+
+DEFAULT_ORDER = "created;desc"
+# Sort fields of ``order_by`` and the findings columns they sort by; the finding ID breaks ties.
+ORDER_FIELDS: dict[str, str] = {
+    "created": "created",
+    "modified": "modified",
+    "status_modified": "status_modified",
+    "matched": "matched",
+    "priority": "priority",
+    "status": "status",
+    "type": "type",
+    "category": "category",
+    "resolution": "resolution",
+    "blocked": "blocked",
+    "name": "name",
+    "short_id": "short_id",
+    "finding_id": "id",
+}
+
+# PostgreSQL runs regex filters under this statement timeout; a query that hits it is a 400.
+REGEX_STATEMENT_TIMEOUT_MS = 3000
+_PG_INVALID_REGEX = "2201B"
+_PG_QUERY_CANCELED = "57014"
+_STATEMENT_CACHE_SIZE = 256
+
+_COUNTS: Table = FindingCount.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A checked list request: what to read, ready to run."""
+
+    org_ids: tuple[uuid.UUID, ...]
+    filters: FindingFilters
+    order: OrderSpec
+    page: PageRequest
+    dialect: str
+
+    @property
+    def scans(self) -> bool:
+        """Whether the query may read many rows (text matching inside names, which no index serves)."""
+        return self.filters.scans
+
+
+def plan(
+    request: Request, page: PageRequest, org_ids: Iterable[uuid.UUID], order_by: str | None, dialect: str
+) -> ListQuery:
+    filters = parse_filters(request.query_params.multi_items(), dialect)
+    order = parse_order(order_by, ORDER_FIELDS, default=DEFAULT_ORDER)
+    return ListQuery(tuple(sorted(org_ids)), filters, order, page, dialect)
+
+
+def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
+    """The list envelope of ``query``'s page."""
+    page, filters = query.page, query.filters
+    accounts = len(query.org_ids)
+    values: dict[str, Any] = {
+        **filters.values,
+        **{f"org_{i}": org for i, org in enumerate(query.org_ids)},
+        "limit": page.size,
+        "offset": page.offset,
+        "depth": page.offset + page.size,
+    }
+    if filters.regex_params and query.dialect == "postgresql":
+        session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
+    try:
+        rows = session.execute(_page_statement(accounts, filters.clauses, query.order), values).all()
+        total = known_total(page, len(rows))
+        if total is None:
+            total = _count(session, query)
+    except DBAPIError as exc:
+        raise _regex_failure(exc, filters) from None
+    return paged(request, page, [finding_json(row) for row in rows], total)
+
+
+def _count(session: Session, query: ListQuery) -> int:
+    values = {**query.filters.values, "org_ids": list(query.org_ids)}
+    return int(session.execute(_count_statement(query.filters.clauses), values).scalar_one() or 0)
+
+
+def _columns(source: FromClause) -> dict[str, ColumnElement[Any]]:
+    return {name: source.c[key] for name, key in ORDER_FIELDS.items()}
+
+
+@lru_cache(maxsize=_STATEMENT_CACHE_SIZE)
+def _page_statement(accounts: int, clauses: tuple[Clause, ...], order: OrderSpec) -> Select[Any]:
+    if accounts == 1:
+        source: FromClause = FINDINGS
+        where = [FINDINGS.c.org_id == bindparam("org_0"), *_filtered(clauses, FINDINGS)]
+    else:
+        source, where = _merged_accounts(accounts, clauses, order), []
+    return (
+        select_findings(source)
+        .where(*where)
+        .order_by(*order_clauses(order, _columns(source), source.c.id))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+def _filtered(clauses: tuple[Clause, ...], source: FromClause) -> list[ColumnElement[bool]]:
+    where = condition(clauses, source.c)
+    return [] if where is None else [where]
+
+
+def _merged_accounts(accounts: int, clauses: tuple[Clause, ...], order: OrderSpec) -> FromClause:
+    """Several accounts' findings (the MSP all-accounts list) as a merge of each account's leading rows.
+
+    ``org_id IN (...) ORDER BY created DESC`` cannot walk one index in order, so the database would read
+    every row of every account to keep the top of the page. The page's rows are among each account's
+    first ``offset + size`` rows (``depth``) in the same order, and each of those is one index range
+    (``ix_findings_org_*``): the page costs accounts x (offset + size) rows instead of all of them.
+    """
+    leading = [
+        select(
+            select(FINDINGS)
+            .where(FINDINGS.c.org_id == bindparam(f"org_{i}"), *_filtered(clauses, FINDINGS))
+            .order_by(*order_clauses(order, _columns(FINDINGS), FINDINGS.c.id))
+            .limit(bindparam("depth"))
+            .subquery()
+        )
+        for i in range(accounts)
+    ]
+    return union_all(*leading).subquery("merged")
+
+
+@lru_cache(maxsize=_STATEMENT_CACHE_SIZE)
+def _count_statement(clauses: tuple[Clause, ...]) -> Select[Any]:
+    if not clauses:
+        # Kept exact by triggers in the same transaction as the rows (migration 0004).
+        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(
+            _COUNTS.c.org_id.in_(bindparam("org_ids", expanding=True))
+        )
+    return (
+        select(func.count())
+        .select_from(FINDINGS)
+        .where(FINDINGS.c.org_id.in_(bindparam("org_ids", expanding=True)), *_filtered(clauses, FINDINGS))
+    )
+
+
+def _regex_failure(exc: DBAPIError, filters: FindingFilters) -> Exception:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    reasons = {
+        _PG_INVALID_REGEX: "the database cannot run this regular expression",
+        _PG_QUERY_CANCELED: "the regular expression is too costly to run",
+    }
+    if not filters.regex_params or sqlstate not in reasons:
+        return exc
+    reason = reasons[sqlstate]
+    names = ", ".join(filters.regex_params)
+    invalid = [{"name": n, "in": "query", "reason": reason} for n in filters.regex_params]
+    return BadRequest(f"{names}: {reason}", invalid_params=invalid)

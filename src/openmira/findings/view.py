@@ -1,0 +1,141 @@
+"""The finding as the API shows it: the one way a finding becomes JSON, for the API, the console's links and
+webhook events.
+
+A finding is read as one plain row that already carries what the shape needs (the organization's name and
+the two people who last changed it, joined in the same query) and turned into a dict of wire values
+(``core.wire``): no ORM entity, no per-row pydantic model, one JSON encoding at the edge. The pydantic
+schemas ``FindingOut`` and ``FindingDetails`` document the shapes, and the tests validate every response
+against them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam, select, type_coerce
+from sqlalchemy.orm import Session
+
+from openmira.core.wire import wire_type
+from openmira.findings.models import Finding, FindingOwner
+from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
+from openmira.orgs.models import Organization
+from openmira.users.models import User
+
+OWNER_GROUPS = {"responder": "responders", "analyst": "analysts", "manager": "managers"}
+
+FINDINGS: Table = Finding.__table__  # type: ignore[assignment]
+_ORGS: Table = Organization.__table__  # type: ignore[assignment]
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_OWNERS: Table = FindingOwner.__table__  # type: ignore[assignment]
+_MODIFIER = _USERS.alias("modifier")
+_STATUS_MODIFIER = _USERS.alias("status_modifier")
+
+
+def wire(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` read in its wire form (UUIDs and timestamps as their JSON strings)."""
+    kind = wire_type(column.type)
+    return type_coerce(column, kind()).label(column.key) if kind is not None else column
+
+
+def _person_columns(users: FromClause) -> list[ColumnElement[Any]]:
+    return [wire(users.c.id), users.c.email, users.c.first_name, users.c.last_name]
+
+
+_SHAPE_COLUMNS = (
+    "id", "short_id", "name", "analysis", "status", "priority", "type", "category", "blocked", "resolution", "org_id",
+)
+_TIMESTAMPS = ("created", "modified", "status_modified", "matched")
+_DETAILS_COLUMNS = ("category_name", "jurisdiction_name", "summary", "resolution_notes")
+
+
+def select_findings(source: FromClause = FINDINGS, *, details: bool = False) -> Select[Any]:
+    """The columns of the finding shape (of the details shape with ``details``), read from ``source``: the
+    findings table or a subquery with its columns. Callers add the scope, filters, order and limit."""
+    c = source.c
+    columns = [
+        *(wire(c[name]) for name in _SHAPE_COLUMNS), _ORGS.c.name, *(wire(c[name]) for name in _TIMESTAMPS),
+        *_person_columns(_MODIFIER), *_person_columns(_STATUS_MODIFIER),
+        *((c[name] for name in _DETAILS_COLUMNS) if details else ()),
+    ]
+    return (
+        select(*columns)
+        .select_from(source)
+        .join(_ORGS, _ORGS.c.id == c.org_id)
+        .outerjoin(_MODIFIER, _MODIFIER.c.id == c.modified_by)
+        .outerjoin(_STATUS_MODIFIER, _STATUS_MODIFIER.c.id == c.status_modified_by)
+    )
+
+
+def _person(id_: str | None, email: str, first: str, last: str) -> dict[str, Any] | None:
+    if id_ is None:
+        return None
+    return {"id": id_, "email": email, "first_name": first, "last_name": last}
+
+
+def finding_json(row: Row[Any] | Sequence[Any]) -> dict[str, Any]:
+    """A row of :func:`select_findings` as the API's finding object (``FindingOut``)."""
+    (finding_id, short_id, name, analysis, status, priority, type_, category, blocked, resolution, org_id,
+     org_name, created, modified, status_modified, matched, *people) = row[:24]
+    return {
+        "finding_id": finding_id,
+        "short_id": short_id,
+        "name": name,
+        "analysis": analysis,
+        "status": status,
+        "status_name": STATUSES.get(status, "Unknown"),
+        "priority": priority,
+        "type": type_,
+        "type_name": FINDING_TYPES.get(type_, "Unknown"),
+        "category": category,
+        "blocked": blocked,
+        "resolution": resolution,
+        "resolution_name": RESOLUTIONS.get(resolution) if resolution is not None else None,
+        "org_id": org_id,
+        "org_name": org_name,
+        "created": created,
+        "modified": modified,
+        "status_modified": status_modified,
+        "matched": matched,
+        "modified_by": _person(*people[0:4]),
+        "status_modified_by": _person(*people[4:8]),
+    }
+
+
+def finding_url(public_url: str, org_id: uuid.UUID | str, finding_id: uuid.UUID | str) -> str:
+    """The finding's page in the web console."""
+    return f"{public_url.rstrip('/')}/console/orgs/{org_id}/findings/{finding_id}"
+
+
+_OWNER = _USERS.alias("owner")
+_OWNERS_OF = (
+    select(_OWNERS.c.owner_type, *_person_columns(_OWNER))
+    .join_from(_OWNERS, _OWNER, _OWNER.c.id == _OWNERS.c.user_id)
+    .where(_OWNERS.c.finding_id == bindparam("finding_id"))
+    .order_by(_OWNERS.c.owner_type, _OWNERS.c.position, _OWNERS.c.user_id)
+)
+
+
+def _owners(session: Session, finding_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {group: [] for group in OWNER_GROUPS.values()}
+    for owner_type, *person in session.execute(_OWNERS_OF, {"finding_id": finding_id}):
+        group = OWNER_GROUPS.get(owner_type)
+        if group is not None:
+            groups[group].append(_person(*person))  # type: ignore[arg-type]
+    return groups
+
+
+def details_json(session: Session, row: Row[Any], public_url: str) -> dict[str, Any]:
+    """A row of ``select_findings(details=True)`` as the details object (``FindingDetails``)."""
+    out = finding_json(row)
+    category_name, jurisdiction_name, summary, resolution_notes = row[24:28]
+    out.update(
+        category_name=category_name,
+        jurisdiction_name=jurisdiction_name,
+        summary=summary,
+        url=finding_url(public_url, out["org_id"], out["finding_id"]),
+        resolution_notes=resolution_notes,
+        owners=_owners(session, uuid.UUID(out["finding_id"])),
+    )
+    return out

@@ -31,6 +31,7 @@ class Options:
     pg_url: str
     redis_url: str | None
     markdown: str | None
+    openmira_src: str | None = None
     framework_floor: bool = True
     reference: bool = True
     prism: bool = True
@@ -101,6 +102,11 @@ def parser() -> argparse.ArgumentParser:
         help="list-request counts at which --memory reads the RSS [2k,200k]",
     )
     p.add_argument("--markdown", help="also write the result tables to this Markdown file")
+    p.add_argument(
+        "--openmira-src",
+        help="serve OpenMira from this src folder (another checkout, e.g. a baseline commit's) instead of the "
+        "installed one; the bench, the seeding and the peers stay this checkout's",
+    )
     return p
 
 
@@ -130,6 +136,7 @@ def parse(argv: list[str] | None = None) -> Options:
         pg_url=args.pg_url,
         redis_url=args.redis_url or None,
         markdown=args.markdown,
+        openmira_src=args.openmira_src,
         framework_floor=not args.no_framework_floor,
         reference=not args.no_reference,
         prism=not args.no_prism,

@@ -125,7 +125,8 @@ def _measure_openmira(
     done: list[Pending] = []
     bodies: dict[str, bytes] = {}
     with servers.openmira(
-        dataset.database_url, workers=workers, rate_limit=options.rate_limit, redis_url=redis_url
+        dataset.database_url, workers=workers, rate_limit=options.rate_limit, redis_url=redis_url,
+        src=options.openmira_src,
     ) as server:
         tokens = Tokens(org=_token(server.base_url, dataset.org_pair), msp=_token(server.base_url, dataset.msp_pair))
         requests = {name: OPERATIONS[name].build(dataset, tokens) for name in names}
@@ -246,7 +247,9 @@ def _measure_memory(run: Run, dataset: Dataset, backend: str, log: Log) -> None:
     options = run.options
     connections = options.connections[0]
     log(f"{backend}: memory of one worker over {', '.join(f'{n:,}' for n in options.memory_requests)} list requests")
-    with servers.openmira(dataset.database_url, workers=1, rate_limit=options.rate_limit, redis_url=None) as server:
+    with servers.openmira(
+        dataset.database_url, workers=1, rate_limit=options.rate_limit, redis_url=None, src=options.openmira_src
+    ) as server:
         request = Request("GET", LIST, {"Authorization": f"Bearer {_token(server.base_url, dataset.org_pair)}"})
         checkpoints, errors = memory.measure(
             options.wrk, server.base_url, server.pid, request, options.memory_requests, connections, log

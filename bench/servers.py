@@ -70,11 +70,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def spawned(command: list[str], *, port: int, env: dict[str, str], ready_path: str) -> Iterator[Server]:
-    """Any server process (uvicorn, Prism): started in its own session, ready when ``ready_path`` answers."""
+def spawned(
+    command: list[str], *, port: int, env: dict[str, str], ready_path: str, src: str | None = None
+) -> Iterator[Server]:
+    """Any server process (uvicorn, Prism): started in its own session, ready when ``ready_path`` answers.
+
+    ``src``: a ``src`` folder to import ``openmira`` from instead of the installed one (another checkout).
+    """
     # Settings come from ``env`` only, not from whatever OPENMIRA_* the caller's shell holds.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
-    full_env = {**inherited, **env, "PYTHONPATH": str(REPO)}
+    full_env = {**inherited, **env, "PYTHONPATH": os.pathsep.join([*([src] if src else []), str(REPO)])}
     proc = subprocess.Popen(command, env=full_env, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -85,15 +90,17 @@ def spawned(command: list[str], *, port: int, env: dict[str, str], ready_path: s
 
 
 @contextmanager
-def running(app: str, *, workers: int, env: dict[str, str], ready_path: str, factory: bool) -> Iterator[Server]:
+def running(
+    app: str, *, workers: int, env: dict[str, str], ready_path: str, factory: bool, src: str | None = None
+) -> Iterator[Server]:
     port = free_port()
     command = uvicorn_command(app, port, workers, factory=factory)
-    with spawned(command, port=port, env=env, ready_path=ready_path) as server:
+    with spawned(command, port=port, env=env, ready_path=ready_path, src=src) as server:
         yield Server(server.base_url, server.pid, workers)
 
 
 def openmira(
-    database_url: str, *, workers: int, rate_limit: int, redis_url: str | None
+    database_url: str, *, workers: int, rate_limit: int, redis_url: str | None, src: str | None = None
 ) -> AbstractContextManager[Server]:
     env = {
         "OPENMIRA_DATABASE_URL": database_url,
@@ -103,7 +110,7 @@ def openmira(
     }
     if redis_url:
         env["OPENMIRA_REDIS_URL"] = redis_url
-    return running(OPENMIRA_APP, workers=workers, env=env, ready_path="/public-api/v1/health", factory=True)
+    return running(OPENMIRA_APP, workers=workers, env=env, ready_path="/public-api/v1/health", factory=True, src=src)
 
 
 def floor(*, workers: int, framework: bool = False) -> AbstractContextManager[Server]:

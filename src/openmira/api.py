@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from openmira import __version__
 from openmira.agents.routes import catalog_router as agent_actions_router
 from openmira.agents.routes import router as agents_router
-from openmira.auth.principal import ApiAuthMiddleware
+from openmira.auth.principal import SECURITY_SCHEME, SECURITY_SCHEME_NAME, ApiAuthMiddleware
 from openmira.auth.scope import msp_account_scope, msp_licensed_scope, msp_self_scope, org_scope
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
@@ -128,12 +128,12 @@ def create_api(runtime: Runtime) -> FastAPI:
     api.add_middleware(JsonBodyMiddleware)
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 
-    # Routes are matched in this order, the first that fits wins: the findings first (most of the traffic,
-    # and matched with the fewest tries), the all-accounts findings before /msp/accounts/{account_id} would
-    # take "findings" for an account ID.
+    # Routes are matched in this order, the first that fits wins: the findings lists first (most of the
+    # traffic, matched with the fewest tries); the all-accounts findings also before /msp/accounts/{account_id}
+    # would take "findings" for an account ID.
+    _mount(api, [findings_router], prefix="/msp/accounts", scope=msp_licensed_scope, only="get_findings")
     _mount(api, [*TENANT_ROUTERS, *ORG_ONLY_ROUTERS], prefix="/org", scope=org_scope)
     _mount(api, [meta_router])
-    _mount(api, [findings_router], prefix="/msp/accounts", scope=msp_licensed_scope, only="get_findings")
     _mount(api, [msp_accounts_router, msp_account_router, basis_rules_router])
     _mount(api, TENANT_ROUTERS, prefix="/msp/accounts/{account_id}", scope=msp_account_scope)
     # The webhook handlers once more, for what the MSP itself owns.
@@ -160,6 +160,8 @@ _BODY_PROBLEMS = {
 _NOT_READY = {"503": _problem_doc("Not ready: the database is not reachable")}
 
 
+# Operations that need no token (the middleware's PUBLIC_PATHS that are operations).
+_PUBLIC_PATHS = {"/health"}
 _OAUTH2 = {
     "type": "oauth2",
     "description": (
@@ -173,12 +175,14 @@ _OAUTH2 = {
 
 
 def _document_security(schema: dict[str, Any]) -> None:
-    """Every secured operation takes a token from either scheme: pasted (bearerAuth) or fetched (oauth2)."""
-    schema["components"]["securitySchemes"]["oauth2"] = _OAUTH2
-    for path_item in schema["paths"].values():
+    """Every operation but the health check needs a token (checked by ``ApiAuthMiddleware``, not by a route
+    dependency), from either scheme: pasted (bearerAuth) or fetched from a Client ID and Secret (oauth2)."""
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes.update({SECURITY_SCHEME_NAME: SECURITY_SCHEME, "oauth2": _OAUTH2})
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
-            if "security" in operation:
-                operation["security"].append({"oauth2": []})
+            if path not in _PUBLIC_PATHS:
+                operation["security"] = [{SECURITY_SCHEME_NAME: []}, {"oauth2": []}]
 
 
 def _document_problems(schema: dict[str, Any]) -> None:
@@ -194,8 +198,7 @@ def _document_problems(schema: dict[str, Any]) -> None:
             responses.update(_REQUEST_LIMITS)
             if "requestBody" in operation:
                 responses.update(_BODY_PROBLEMS)
-            if path == "/health":
-                operation.pop("security", None)
+            if path in _PUBLIC_PATHS:
                 for code in ("401", "403", "404", "429"):
                     responses.pop(code, None)
                 responses.update(_NOT_READY)
@@ -204,7 +207,7 @@ def _document_problems(schema: dict[str, Any]) -> None:
 
 
 def _complete_document(api: FastAPI) -> None:
-    """What FastAPI's document lacks: the problem answers and the oauth2 scheme, added once, when built."""
+    """What FastAPI's document lacks: the problem answers and the security schemes, added once, when built."""
     build = api.openapi
 
     def openapi() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from openmira.console import CONSOLE_PREFIX, create_console
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.observability import RequestContextMiddleware
+from openmira.cors import ApiCORSMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
 from openmira.webhooks.worker import DeliveryWorker
@@ -54,7 +55,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origin_list:  # outermost: a preflight is answered before any other layer sees it
+        app.add_middleware(ApiCORSMiddleware, origins=settings.cors_origin_list)
     app.include_router(oauth_router)
+    if settings.admin_token:  # fault injection over HTTP, for test suites in other languages
+        from openmira.faults.routes import router as faults_admin_router
+
+        app.include_router(faults_admin_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,12 +12,35 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 API_PREFIX = "/public-api/v1"
 # The highest requests-per-second limit, of the deployment's settings and of one key pair's own.
 MAX_RATE_LIMIT = 100_000
+# Where the repository's quick start kept its data before the default became a per-user directory.
+LEGACY_DATA_DIR = Path("data")
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (XDG): the same wherever a command is run from."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "openmira"
+
+
+def legacy_data_dir() -> Path | None:
+    """``./data`` if it holds a database from before the per-user default and the default holds none.
+
+    That database keeps being used (with a notice from ``data_dir_notice``) rather than silently
+    replaced by an empty one; see docs/decisions.md.
+    """
+    if (LEGACY_DATA_DIR / "openmira.db").is_file() and not (default_data_dir() / "openmira.db").exists():
+        return LEGACY_DATA_DIR.resolve()
+    return None
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENMIRA_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the default SQLite file and demo files live.")
+    data_dir: Path = Field(
+        default_factory=lambda: legacy_data_dir() or default_data_dir(),
+        description="Where the default SQLite file and demo files live; default: $XDG_DATA_HOME/openmira.",
+        validate_default=True,
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in data_dir.")
     redis_url: str | None = Field(default=None, description="Redis URL for a rate-limit budget shared by processes.")
     public_url: str = Field(default="http://127.0.0.1:8000", description="The server's public base URL.")
@@ -50,6 +74,13 @@ class Settings(BaseSettings):
         description="Signs console cookies; default: a random secret created once and kept in the database.",
         repr=False,
     )
+    cors_origins: str = Field(
+        default="",
+        description=(
+            "Browser origins (`https://app.example.com`, comma-separated, or `*`) that may call the API and the "
+            "token endpoint from JavaScript. Empty: no CORS headers at all."
+        ),
+    )
     webhook_allowed_hosts: str = Field(
         default="",
         description=(
@@ -68,6 +99,14 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=86_400, description="Wait before the first retry; doubled after each attempt."
     )
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Per-attempt HTTP timeout.")
+    fault_check_interval: float = Field(
+        default=1.0, ge=0, le=60,
+        description="How often each process looks for new injected faults (one cheap read); 0: on every request.",
+    )
+    admin_token: str | None = Field(
+        default=None, repr=False,
+        description="Enables the admin HTTP endpoints (/admin/...) for callers presenting it as a bearer token.",
+    )
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for work.")
 
     @field_validator("webhook_allowed_hosts")
@@ -78,16 +117,45 @@ class Settings(BaseSettings):
         HostPolicy.parse(value)  # a typo fails at start-up, not silently at the first delivery
         return value
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Resolved once, so that what start-up prints is what every later step opens.
+        return value.expanduser().resolve()
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _split(value):
+            if origin != "*" and (not origin.startswith(("http://", "https://")) or origin.count("/") != 2):
+                raise ValueError(f"{origin!r} is not an origin such as https://app.example.com (no path)")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return _split(self.cors_origins)
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'openmira.db').resolve()}"
+
+    @property
+    def database_label(self) -> str:
+        """The database URL to show a person: any password is masked."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(self.effective_database_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(an invalid URL)"
 
     @property
     def effective_issuer(self) -> str:
@@ -102,6 +170,20 @@ class Settings(BaseSettings):
     def accepted_audiences(self) -> tuple[str, ...]:
         # Blumira's own code sends "public-api"; other clients send the full API base URL.
         return ("public-api", "https://api.blumira.com/public-api/v1", self.api_base_url)
+
+
+def data_dir_notice(settings: Settings) -> str | None:
+    """What to tell an operator whose database is still in ``./data`` (see ``legacy_data_dir``)."""
+    if settings.database_url or "OPENMIRA_DATA_DIR" in os.environ or settings.data_dir != legacy_data_dir():
+        return None
+    return (
+        f"note: using the database in {settings.data_dir} (the old default). The default is now "
+        f"{default_data_dir()}: move the directory there, or set OPENMIRA_DATA_DIR={settings.data_dir} to keep it."
+    )
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache

@@ -14,6 +14,7 @@ from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.db.session import make_engine, make_session_factory
+from openmira.faults.book import FaultBook
 from openmira.webhooks.addresses import HostPolicy
 from openmira.webhooks.crypto import SecretBox
 
@@ -29,11 +30,13 @@ class Runtime:
     verifier: TokenVerifier = field(init=False)
     webhook_policy: HostPolicy = field(init=False)
     webhook_secrets: SecretBox = field(init=False)
+    faults: FaultBook = field(init=False)
 
     def __post_init__(self) -> None:
         self.verifier = TokenVerifier(self.settings, self.keys)
         self.webhook_policy = HostPolicy.parse(self.settings.webhook_allowed_hosts)
         self.webhook_secrets = SecretBox.shared(self.sessions, self.settings.webhook_secret_key)
+        self.faults = FaultBook(self.sessions, self.settings.fault_check_interval)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

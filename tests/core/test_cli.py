@@ -15,10 +15,12 @@ from tests.helpers import API, get_token
 from tests.live import server_env
 
 
-def openmira(database_url: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def openmira(
+    database_url: str, *args: str, ok: bool = True, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "openmira.cli", *args], env={**server_env(database_url), "COLUMNS": "200"},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "openmira.cli", *args], env=server_env(database_url, **{"COLUMNS": "200", **env}),
+        input=stdin, capture_output=True, text=True, timeout=60,
     )
     if ok:
         assert result.returncode == 0, result.stderr

@@ -64,3 +64,30 @@ def test_demo_has_a_disabled_webhook_with_past_deliveries(client: TestClient, db
     assert sorted(d["status"] for d in deliveries) == ["failed", "succeeded"]
     rotated = client.post(f"{API}/org/webhooks/{hook['id']}/rotate-secret", headers=headers)
     assert rotated.status_code == 200 and rotated.json()["data"]["secret"].startswith("whsec_")
+
+
+def test_demo_reset_replaces_only_the_demo_tenant(client: TestClient, db: Session, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from openmira.demo.banner import banner_json
+    from openmira.demo.tenant import reset_demo_tenant
+    from openmira.findings.models import Finding
+    from openmira.orgs.service import create_org
+
+    bystander = create_org(db, "Not the demo")
+    first = {c.name: c for c in ensure_demo_tenant(db, tmp_path)}
+    db.commit()
+    reset_demo_tenant(db, tmp_path)
+    db.commit()
+    assert not (tmp_path / "demo-credentials.json").exists()
+    again = {c.name: c for c in ensure_demo_tenant(db, tmp_path)}
+    db.commit()
+    assert again["org-rw"].client_secret != first["org-rw"].client_secret
+    org = again["org-rw"]
+    headers = {"Authorization": f"Bearer {get_token(client, org.client_id, org.client_secret)}"}
+    # The unfiltered total comes from the trigger-kept count: it must not carry the deleted findings.
+    total = client.get(f"{API}/org/findings?limit=1", headers=headers).json()["meta"]["total_items"]
+    assert total == db.scalar(select(func.count()).select_from(Finding).where(Finding.org_id == DEMO_ORG_ID))
+    assert db.get(type(bystander), bystander.id) is not None
+    facts = banner_json(Settings(), list(again.values()))
+    assert {c["client_id"] for c in facts["credentials"]} == {c.client_id for c in again.values()}  # type: ignore[union-attr]

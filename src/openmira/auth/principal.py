@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openmira.core.errors import ApiError, Forbidden, TooManyRequests, Unauthorized, problem
@@ -98,25 +97,34 @@ class ApiAuthMiddleware:
         state = scope.setdefault("state", {})
         state["principal"] = principal
         state["rate_limit_headers"] = headers
+        # Injected faults (openmira.faults): off unless set; armed() is one clock read when none are.
+        faults = self.runtime.faults
+        if faults.armed() and await faults.intercept(principal.client_id, scope, receive, send, self.app):
+            return
         await self.app(scope, receive, send)
 
 
-# Declared on routes so the OpenAPI document shows the scheme and Swagger UI's Authorize works.
-bearer_scheme = HTTPBearer(
-    scheme_name="bearerAuth",  # Blumira's name for it
-    bearerFormat="JWT",
-    description="An access token from POST /oauth/token (client-credentials grant).",
-    auto_error=False,
-)
+# The OpenAPI document declares this scheme on every operation but the public ones (api.py): the middleware
+# above, not a per-route dependency, is what checks it.
+SECURITY_SCHEME_NAME = "bearerAuth"  # Blumira's name for it
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "An access token from POST /oauth/token (client-credentials grant).",
+}
 
 
-async def authenticated(
-    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-) -> Principal:
-    principal: Principal | None = getattr(request.state, "principal", None)
+def principal_of(request: Request) -> Principal:
+    """The caller the middleware authenticated."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
     if principal is None:  # only when a route is mounted outside the middleware
         raise Unauthorized("a bearer token is required", error="invalid_request")
     return principal
+
+
+async def authenticated(request: Request) -> Principal:
+    return principal_of(request)
 
 
 async def writer(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from openmira.auth.principal import Principal, ReadPrincipal
+from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
 from openmira.core.routing import DbSession
 from openmira.orgs.models import License, Organization
@@ -40,7 +40,8 @@ def _require_msp(principal: Principal) -> None:
         raise Forbidden("this operation needs an MSP key pair")
 
 
-async def org_scope(request: Request, principal: ReadPrincipal) -> TenantScope:
+async def org_scope(request: Request) -> TenantScope:
+    principal = principal_of(request)
     scope = TenantScope(principal, frozenset({principal.org_id}))
     request.state.tenant_scope = scope
     return scope
@@ -48,14 +49,12 @@ async def org_scope(request: Request, principal: ReadPrincipal) -> TenantScope:
 
 async def msp_account_scope(
     request: Request,
-    principal: ReadPrincipal,
     session: DbSession,
     account_id: Annotated[uuid.UUID, Path(description="A sub-account of the caller's MSP.")],
 ) -> TenantScope:
+    principal = principal_of(request)
     _require_msp(principal)
-    found = session.scalar(
-        select(Organization.id).where(Organization.id == account_id, Organization.parent_id == principal.org_id)
-    )
+    found = session.execute(_ACCOUNT, {"account_id": account_id, "msp_id": principal.org_id}).scalar()
     if found is None:
         raise NotFound(f"account {account_id} not found")
     scope = TenantScope(principal, frozenset({found}))
@@ -63,28 +62,35 @@ async def msp_account_scope(
     return scope
 
 
-def _sub_accounts(request: Request, principal: Principal, session: DbSession, *, licensed_only: bool) -> TenantScope:
+# Built once and run with bound values (building a statement costs more than running it).
+_ORGS = Organization.__table__
+_ACCOUNT = select(_ORGS.c.id).where(_ORGS.c.id == bindparam("account_id"), _ORGS.c.parent_id == bindparam("msp_id"))
+_SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"))
+_LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
+
+
+def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
+    principal = principal_of(request)
     _require_msp(principal)
-    query = select(Organization.id).where(Organization.parent_id == principal.org_id)
-    if licensed_only:
-        query = query.where(Organization.license != License.FREE)
-    scope = TenantScope(principal, frozenset(session.scalars(query).all()))
+    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
+    scope = TenantScope(principal, frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
     request.state.tenant_scope = scope
     return scope
 
 
-async def msp_accounts_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+async def msp_accounts_scope(request: Request, session: DbSession) -> TenantScope:
     """Every sub-account of the caller's MSP (the accounts list)."""
-    return _sub_accounts(request, principal, session, licensed_only=False)
+    return _sub_accounts(request, session, licensed_only=False)
 
 
-async def msp_licensed_scope(request: Request, principal: ReadPrincipal, session: DbSession) -> TenantScope:
+async def msp_licensed_scope(request: Request, session: DbSession) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
-    return _sub_accounts(request, principal, session, licensed_only=True)
+    return _sub_accounts(request, session, licensed_only=True)
 
 
-async def msp_self_scope(request: Request, principal: ReadPrincipal) -> TenantScope:
+async def msp_self_scope(request: Request) -> TenantScope:
     """The MSP itself (``/msp/webhooks``): what the MSP owns, not its sub-accounts'."""
+    principal = principal_of(request)
     _require_msp(principal)
     scope = TenantScope(principal, frozenset({principal.org_id}))
     request.state.tenant_scope = scope

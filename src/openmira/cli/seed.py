@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from openmira.cli.context import admin_session, emit_json, err, out
+from openmira.cli.context import JsonFlag, admin_session, emit_json, err, out
 
 
 def seed(
@@ -20,10 +20,10 @@ def seed(
         datetime | None,
         typer.Option(
             "--as-of", formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
-            help="The moment the data ends at (UTC); findings span the 90 days before it [default: now].",
+            help="The moment the data ends at (UTC); findings span the 90 days before it.", show_default="now",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Fill organizations with realistic demo data; reseeding with the same seed does not duplicate.
 

@@ -71,7 +71,7 @@ def _check_credentials(db: Session, email: str, password: str) -> User | None:
     user = get_user_by_email(db, email) if len(email) <= 320 else None
     # An unknown email still verifies a (dummy) argon2 hash: both failures take the same time.
     ok = verify_password(password[:1024], user.password_hash if user is not None else None)
-    return user if ok and user is not None else None
+    return user if ok and user is not None and not user.disabled else None
 
 
 @router.post("/sign-in")

@@ -160,7 +160,7 @@ def resolve_session(db: Session, token: str | None) -> SignedIn | None:
     if row is None:
         return None
     record, user, org = row
-    if record.expires <= utcnow() or not hmac.compare_digest(
+    if user.disabled or record.expires <= utcnow() or not hmac.compare_digest(
         record.password_fp, password_fingerprint(user.password_hash)
     ):
         return None

@@ -22,14 +22,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import runtime_of
 
 
-async def get_db(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Session:
+async def get_db(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         # Creating a Session does no I/O; a connection is taken on first use.
-        session = runtime.sessions()
+        session = runtime_of(request).sessions()
         request.state.db = session
     return session
 

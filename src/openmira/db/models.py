@@ -6,6 +6,7 @@ from openmira.console.models import ConsoleSecret, ConsoleSession
 from openmira.credentials.models import KeyPair
 from openmira.db.base import Base
 from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
+from openmira.faults.models import Fault, FaultState
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.orgs.models import Organization
 from openmira.users.models import User, UserRole
@@ -21,6 +22,8 @@ __all__ = [
     "ConsoleSession",
     "DetectionRule",
     "EvidenceRow",
+    "Fault",
+    "FaultState",
     "Finding",
     "FindingComment",
     "FindingOwner",

@@ -6,6 +6,7 @@ Plain lines, never wrapped, so that the curl commands can be copied as they stan
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from openmira.config import Settings
 from openmira.demo.tenant import DEMO_MSP_USERS, DEMO_PASSWORD, DEMO_USERS, DemoCredential
@@ -61,9 +62,24 @@ def banner(settings: Settings, creds: list[DemoCredential]) -> str:
         f"Token URL:    {base}/oauth/token",
         f"API docs:     {api}/ui/",
         f"Console:      {base}/console/ as {', '.join(console_users)} (password: {DEMO_PASSWORD})",
+        f"Database:     {settings.database_label}",
+        # `openmira` is on PATH only where it is installed; in a checkout, ./dev runs it from .venv.
+        "Admin CLI:    openmira --help (in a checkout: ./dev --help, e.g. ./dev orgs list)",
         "",
     ]
     return "\n".join(lines)
+
+
+def banner_json(settings: Settings, creds: list[DemoCredential]) -> dict[str, object]:
+    """The banner's facts for scripts (``openmira demo --json``)."""
+    return {
+        "api_base_url": settings.api_base_url,
+        "token_url": f"{settings.public_url}/oauth/token",
+        "docs_url": f"{settings.api_base_url}/ui/",
+        "console_url": f"{settings.public_url}/console/",
+        "database": settings.database_label,
+        "credentials": [asdict(c) for c in creds],
+    }
 
 
 def print_banner(settings: Settings, creds: list[DemoCredential]) -> None:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmira.credentials import service as credentials
@@ -142,3 +143,15 @@ def ensure_demo_tenant(
     creds.append(ensure_demo_msp(session, saved))
     save_credentials(path, creds)
     return creds
+
+
+def reset_demo_tenant(session: Session, data_dir: Path) -> None:
+    """Delete the demo organization, the demo MSP with its sub-accounts, and the saved demo secrets.
+
+    Only the demo tenant's fixed IDs are touched: other organizations in the same database stay.
+    """
+    accounts = list(session.scalars(select(Organization.id).where(Organization.parent_id == DEMO_MSP_ID)))
+    for org_id in [*accounts, DEMO_MSP_ID, DEMO_ORG_ID]:
+        if session.get(Organization, org_id) is not None:
+            orgs.delete_org(session, org_id)
+    (data_dir / "demo-credentials.json").unlink(missing_ok=True)

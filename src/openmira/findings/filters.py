@@ -147,10 +147,6 @@ class FindingFilters:
     regex_params: tuple[str, ...]
 
     @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(FIELDS[field].column for field, _, _ in self.clauses)
-
-    @property
     def scans(self) -> bool:
         """Whether a filter matches text inside names, which no index serves (the rows are scanned)."""
         return any(op.lstrip("!") in ("contains", "regex") for _, op, _ in self.clauses)

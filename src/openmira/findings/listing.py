@@ -8,8 +8,9 @@ size costs more than running it on an index, so a shape seen before costs only i
 bounded, so odd shapes cost a build but never memory.
 
 The total comes from the cheapest exact source: the page itself when it is the last one, the counts the
-database keeps per organization (``finding_counts``) for an unfiltered list, and a count of the matching
-rows otherwise.
+database keeps per organization (``finding_counts``) for an unfiltered list, the counts it keeps per group
+of the low-cardinality columns (``finding_group_counts``) for filters on those columns only, and a count of
+the matching rows otherwise.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest
 from openmira.core.paging import OrderSpec, PageRequest, known_total, order_clauses, paged, parse_order
-from openmira.findings.filters import Clause, FindingFilters, condition, parse_filters
-from openmira.findings.models import FindingCount
+from openmira.findings.filters import FIELDS, Clause, FindingFilters, condition, parse_filters
+from openmira.findings.models import FindingCount, finding_group_counts
 from openmira.findings.view import FINDINGS, finding_json, select_findings
 
 DEFAULT_ORDER = "created;desc"
@@ -56,6 +57,8 @@ _PG_QUERY_CANCELED = "57014"
 _STATEMENT_CACHE_SIZE = 256
 
 _COUNTS: Table = FindingCount.__table__  # type: ignore[assignment]
+# Filters on only these columns get their total from ``finding_group_counts``.
+GROUP_FIELDS = frozenset({"status", "priority", "type", "category", "blocked", "resolution"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,12 @@ def _count_statement(clauses: tuple[Clause, ...]) -> Select[Any]:
         # Kept exact by triggers in the same transaction as the rows (migration 0004).
         return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(
             _COUNTS.c.org_id.in_(bindparam("org_ids", expanding=True))
+        )
+    if {FIELDS[field].column for field, _, _ in clauses} <= GROUP_FIELDS:
+        # The same filters over the per-group counts, also kept exact by triggers (migration 0010).
+        groups = finding_group_counts
+        return select(func.coalesce(func.sum(groups.c.total), 0)).where(
+            groups.c.org_id.in_(bindparam("org_ids", expanding=True)), *_filtered(clauses, groups)
         )
     return (
         select(func.count())

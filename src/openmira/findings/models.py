@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmira.db.base import Base, utcnow
@@ -118,3 +118,22 @@ class FindingCount(Base):
 
     org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# Findings per organization and low-cardinality group (status, priority, type, category, blocked,
+# resolution), kept exact by database triggers on ``findings`` (migration 0010). A filtered list whose
+# filters all name these columns sums a few hundred of these rows for its total instead of counting up to
+# every finding of the organization: the same filter SQL runs on this table, whose columns have the
+# findings' names and meanings. No ORM class: nothing writes it but the triggers.
+finding_group_counts = Table(
+    "finding_group_counts",
+    Base.metadata,
+    Column("org_id", Uuid(), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("type", Integer, nullable=False),
+    Column("category", Integer, nullable=False),
+    Column("blocked", Boolean, nullable=False),
+    Column("resolution", Integer, nullable=True),
+    Column("total", BigInteger, nullable=False),
+)

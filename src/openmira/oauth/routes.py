@@ -124,21 +124,15 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
     client_ip = request.client.host if request.client else "unknown"
     failure_keys = [f"tokenfail:client:{client_id[:64]}", f"tokenfail:ip:{client_ip}"]
     await _throttled(runtime, failure_keys)
-    pair = await run_in_threadpool(_authenticate, runtime, client_id, client_secret)
-    if pair is None:
+    issued = await run_in_threadpool(_authenticate_and_issue, runtime, client_id, client_secret)
+    if issued is None:
         for key in failure_keys:
             await runtime.limiter.hit(key, runtime.settings.token_failure_limit, FAILURE_WINDOW)
         raise OAuthError(
             401, "invalid_client", "client authentication failed",
             {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
         )
-    token = await run_in_threadpool(
-        runtime.verifier.issue,
-        client_id=pair.client_id,
-        org_id=pair.org_id,
-        access=pair.access,
-        tokens_valid_after=pair.tokens_valid_after,
-    )
+    pair, token = issued
     body = {
         "access_token": token,
         "scope": pair.access,
@@ -158,9 +152,17 @@ def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
     return "://" in audience and audience.endswith("/") and audience[:-1] in accepted
 
 
-def _authenticate(runtime: Runtime, client_id: str, client_secret: str) -> KeyPair | None:
+def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str) -> tuple[KeyPair, str] | None:
+    """The key pair and a new token for it, or None: one hand-off to a worker thread for the look-up and the
+    RS256 signature together."""
     with runtime.sessions() as session:
-        return authenticate_client(session, client_id, client_secret)
+        pair = authenticate_client(session, client_id, client_secret)
+    if pair is None:
+        return None
+    token = runtime.verifier.issue(
+        client_id=pair.client_id, org_id=pair.org_id, access=pair.access, tokens_valid_after=pair.tokens_valid_after
+    )
+    return pair, token
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that sign access tokens")

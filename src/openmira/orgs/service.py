@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openmira.core.errors import BadRequest, NotFound
+from openmira.core.errors import BadRequest, Conflict, NotFound
 from openmira.orgs.models import License, Organization, OrgKind
 
 
@@ -16,6 +16,13 @@ def get_org(session: Session, org_id: uuid.UUID) -> Organization:
     if org is None:
         raise NotFound(f"no organization with ID {org_id}")
     return org
+
+
+def _valid_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise BadRequest.param("name", "must be 1 to 200 characters", "body")
+    return name
 
 
 def create_org(
@@ -27,9 +34,7 @@ def create_org(
     license: License = License.ADVANCED,
     org_id: uuid.UUID | None = None,
 ) -> Organization:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise BadRequest.param("name", "must be 1 to 200 characters", "body")
+    name = _valid_name(name)
     if parent_id is not None:
         parent = session.get(Organization, parent_id)
         if parent is None:
@@ -56,3 +61,22 @@ def list_orgs(session: Session) -> list[Organization]:
 
 def find_org_by_name(session: Session, name: str) -> Organization | None:
     return session.scalar(select(Organization).where(Organization.name == name).order_by(Organization.created))
+
+
+def rename_org(session: Session, org_id: uuid.UUID, name: str) -> Organization:
+    org = get_org(session, org_id)
+    org.name = _valid_name(name)
+    session.flush()
+    return org
+
+
+def delete_org(session: Session, org_id: uuid.UUID) -> Organization:
+    """Delete an organization and everything it holds (the database cascades); an MSP keeps its
+    sub-accounts, so it must lose them first: deleting customers is never a side effect."""
+    org = get_org(session, org_id)
+    children = session.scalar(select(func.count()).select_from(Organization).where(Organization.parent_id == org_id))
+    if children:
+        raise Conflict(f"{org.name} has {children} sub-account(s); delete them first")
+    session.delete(org)
+    session.flush()
+    return org

@@ -73,6 +73,33 @@ def set_password(session: Session, email: str, password: str) -> User:
     return user
 
 
+def find_user(session: Session, ref: str) -> User:
+    """A user by email address or by ID (what an operator has at hand)."""
+    user: User | None
+    if "@" in ref:
+        user = get_user_by_email(session, ref)
+    else:
+        try:
+            user = session.get(User, uuid.UUID(ref))
+        except ValueError:
+            raise BadRequest.param("user", "must be an email address or a user ID", "path") from None
+    if user is None:
+        raise NotFound(f"no user {ref.strip().lower()}")
+    return user
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> User:
+    user.disabled = disabled
+    session.flush()
+    return user
+
+
+def delete_user(session: Session, user: User) -> None:
+    """Delete ``user``; their comments stay (sender cleared), their finding ownerships go."""
+    session.delete(user)
+    session.flush()
+
+
 def users_query(org_ids: Iterable[uuid.UUID]) -> Select[tuple[User]]:
     return select(User).where(User.org_id.in_(list(org_ids)))
 

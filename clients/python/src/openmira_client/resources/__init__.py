@@ -1,0 +1,1 @@
+"""Resource classes: written for the sync client; resources_async holds their generated async twins."""

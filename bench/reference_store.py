@@ -13,6 +13,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Protocol
 
 import psycopg
@@ -94,16 +95,19 @@ def _sqlite_id(value: str | None) -> str | None:
 
 
 def _sqlite_time(value: str | None) -> str | None:
-    """'2025-10-03 00:04:04.406659' -> '2025-10-03T00:04:04.406659Z' (no fraction when it is zero)."""
+    """'2025-10-03 00:04:04.406659' -> '2025-10-03T00:04:04.406659Z' (always six fractional digits)."""
     if value is None:
         return None
-    if value.endswith(".000000"):
-        value = value[:-7]
     return value.replace(" ", "T", 1) + "Z"
 
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _utc_time(value: datetime | None) -> str | None:
+    """A UTC datetime (the session's time zone is UTC) in the same form, six fractional digits and Z."""
+    return None if value is None else value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class SqliteStore:
@@ -150,7 +154,7 @@ class PostgresStore:
         if self._idle.empty() and self._opened < self._size:
             self._opened += 1
             # Autocommit: each read is its own statement, with no BEGIN/COMMIT round trips. UTC session
-            # so timestamps come back as UTC and orjson writes them with a Z, as OpenMira does.
+            # so timestamps come back as UTC, written as OpenMira writes them.
             conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True, options="-c TimeZone=UTC")
         else:
             conn = await self._idle.get()
@@ -166,11 +170,11 @@ class PostgresStore:
 
     async def page(self, org_id: str, size: int, offset: int) -> list[dict[str, Any]]:
         rows = await self._rows(PAGE_SQL, (uuid.UUID(org_id), size, offset))
-        return [finding_dict(r, _same, _same) for r in rows]
+        return [finding_dict(r, _same, _utc_time) for r in rows]
 
     async def finding(self, org_id: str, finding_id: str) -> dict[str, Any] | None:
         rows = await self._rows(FINDING_SQL, (uuid.UUID(org_id), uuid.UUID(finding_id)))
-        return finding_dict(rows[0], _same, _same) if rows else None
+        return finding_dict(rows[0], _same, _utc_time) if rows else None
 
     async def total(self, org_id: str) -> int:
         rows = await self._rows(TOTAL_SQL, (uuid.UUID(org_id),))

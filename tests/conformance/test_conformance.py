@@ -15,11 +15,9 @@ from openmira.conformance.probe import Probe
 from openmira.conformance.runner import run_checks
 from openmira.testing import OpenMiraServer
 
-# Where OpenMira itself differs from the contract today, found by this check: a timestamp whose fraction is zero
-# is written "...:00Z" (pydantic's and core/wire.py's format) where the contract asks for six fractional digits
-# always. The demo generator rounds "now" to the minute, so some findings carry such a timestamp. Remove the
-# entry once the wire format is fixed; any other failure fails the test.
-KNOWN_DEVIATIONS = {"timestamps have one fixed shape (YYYY-MM-DDTHH:MM:SS.ffffffZ)"}
+# Where OpenMira itself differs from the contract today, found by this check (none: add an entry, with its
+# reason, only for a difference the contract allows for a while); any other failure fails the test.
+KNOWN_DEVIATIONS: set[str] = set()
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +50,9 @@ def test_openmira_conforms(openmira_server: OpenMiraServer, tenants: dict[str, A
     failures = [r for r in report["results"] if r["outcome"] == "fail" and r["name"] not in KNOWN_DEVIATIONS]
     assert failures == []
     assert code == (1 if any(r["outcome"] == "fail" for r in report["results"]) else 0)
+    assert "timestamps have one fixed shape (YYYY-MM-DDTHH:MM:SS.ffffffZ)" in {
+        r["name"] for r in report["results"] if r["outcome"] == "pass"
+    }
     names = {r["name"] for r in report["results"] if r["outcome"] == "pass"}
     assert "walking links.next visits every item once, in total_items" in names
     assert "priority.in=1,2" in names and "an unknown finding ID is 404 with a problem document" in names

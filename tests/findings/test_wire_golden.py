@@ -9,6 +9,7 @@ diff of ``golden/`` shows what changed for clients.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import uuid
@@ -17,11 +18,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.demo.seed import org_identity, seed_orgs
 from openmira.findings.models import Finding
+from openmira.findings.schemas import FindingDetails, FindingOut
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from tests.findings.factory import make_finding
@@ -104,6 +108,25 @@ def _responses(client: TestClient, wire: dict[str, str], db: Session) -> dict[st
         out[f"details_{i}"] = _get(client, wire["org"], f"/org/findings/{finding_id}/details")
     out.update({name: _get(client, wire["msp"], path.format(**fields)) for name, path in MSP_REQUESTS.items()})
     return out
+
+
+def _documented_model(name: str) -> type[BaseModel]:
+    """The response model the OpenAPI document gives for the request recorded as ``name``."""
+    if name.startswith("details"):
+        return Envelope[FindingDetails]
+    if name.startswith(("finding", "msp_account_finding")):
+        return Envelope[FindingOut]
+    return ListEnvelope[FindingOut]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.json")))
+def test_recorded_responses_are_exactly_what_the_documented_schemas_give(name: str) -> None:
+    """The handlers encode rows themselves; the schemas in the OpenAPI document must still describe every
+    byte: validated by the documented model and dumped as FastAPI dumps a model, a response is unchanged."""
+    body = (GOLDEN / f"{name}.json").read_bytes()
+    model = _documented_model(name).model_validate_json(body)
+    dumped = json.dumps(model.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    assert dumped.encode() == body
 
 
 def test_findings_responses_are_byte_identical_to_the_recorded_ones(

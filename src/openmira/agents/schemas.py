@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from openmira.agents.actions import CATALOG
 from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.core.wire import Timestamp
 from openmira.users.schemas import Person
 
 
@@ -27,9 +27,9 @@ class DeviceOut(BaseModel):
     key_id: uuid.UUID | None
     keyname: str | None
     org_id: uuid.UUID
-    alive: datetime | None
-    created: datetime
-    modified: datetime
+    alive: Timestamp | None
+    created: Timestamp
+    modified: Timestamp
 
 
 class KeyOut(BaseModel):
@@ -38,8 +38,8 @@ class KeyOut(BaseModel):
     agent_count: int
     agent_seat_count: int
     org_id: uuid.UUID
-    created: datetime
-    modified: datetime
+    created: Timestamp
+    modified: Timestamp
 
 
 def device_out(device: AgentDevice) -> DeviceOut:
@@ -92,8 +92,8 @@ class CommandOut(BaseModel):
     status: Literal["queued", "sent", "completed", "failed"]
     reason: str | None
     requested_by: Person | None = Field(description="The creator of the key pair that dispatched it.")
-    created: datetime
-    modified: datetime = Field(description="When the command last changed status.")
+    created: Timestamp
+    modified: Timestamp = Field(description="When the command last changed status.")
 
 
 def catalog_out() -> ActionCatalog:

@@ -1,13 +1,15 @@
 """One request, one transaction: the route class commits once after the handler, or rolls back.
 
-Where a synchronous handler runs, and its commit with it:
+Where a synchronous handler runs, and its commit with it, in the same place:
 
-- a read (GET) runs on the event loop itself. Its queries are index range reads bounded by the page
-  size, shorter than a hand-off to a worker thread, which costs about 0.1 ms of CPU and a GIL switch each
-  way (measured: more than the page query of a list). A read that may scan many rows (a substring or
-  regex filter) hands itself to the thread pool explicitly (see ``findings.routes.get_findings``).
-- a write runs in the thread pool, handler and commit in one hand-off: its commit may wait on the disk
-  (SQLite ``synchronous=FULL``) or the network, and other requests go on meanwhile.
+- a read (GET) on SQLite runs on the event loop itself. SQLite is in the process: its queries are CPU work
+  with nothing to wait for, and an index read bounded by a page is shorter than a hand-off to a worker
+  thread, which costs about 0.1 ms of CPU and a GIL switch each way (measured: more than a page query).
+- everything else runs in the thread pool, handler and commit in one hand-off: a write's commit may wait
+  on the disk (SQLite ``synchronous=FULL``), and PostgreSQL's every statement waits on the network, so
+  other requests go on meanwhile.
+- a read that may scan many rows asks for the thread pool itself (``run_read(..., long=True)``, used by
+  the findings list for substring and regex filters).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from inspect import iscoroutinefunction
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -23,6 +25,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from openmira.runtime import runtime_of
+
+T = TypeVar("T")
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def get_db(request: Request) -> Session:
@@ -47,11 +52,16 @@ def _finish(session: Session, commit: bool) -> None:
         session.close()
 
 
-def _call_and_finish(endpoint: Callable[..., Any], arguments: dict[str, Any]) -> Any:
-    """Run a synchronous handler, then commit (or roll back) the request's session in the same thread."""
-    sessions = [value for value in arguments.values() if isinstance(value, Session)]
+def _in_process(session: Session) -> bool:
+    """Whether the session's database runs inside this process (SQLite): nothing to wait for."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
+def _work_and_finish(sessions: list[Session], work: Callable[[], T]) -> T:
+    """Run ``work``, then commit the sessions it used (or roll them back if it raised), in the same thread."""
     try:
-        result = endpoint(**arguments)
+        result = work()
     except BaseException:
         for session in sessions:
             _finish(session, False)
@@ -61,23 +71,23 @@ def _call_and_finish(endpoint: Callable[..., Any], arguments: dict[str, Any]) ->
     return result
 
 
-def _in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+async def run_read(session: Session, work: Callable[[], T], *, long: bool = False) -> T:
+    """Run a read and finish its transaction where the module's rule says (``long``: it may scan many rows)."""
+    if long or not _in_process(session):
+        return await run_in_threadpool(_work_and_finish, [session], work)
+    return _work_and_finish([session], work)
+
+
+def _transactional(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(endpoint)
     async def run(**arguments: Any) -> Any:
-        return await run_in_threadpool(_call_and_finish, endpoint, arguments)
+        sessions = [value for value in arguments.values() if isinstance(value, Session)]
+        work = functools.partial(endpoint, **arguments)
+        if read and all(_in_process(s) for s in sessions):
+            return _work_and_finish(sessions, work)
+        return await run_in_threadpool(_work_and_finish, sessions, work)
 
     return run
-
-
-def _on_the_loop(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    @functools.wraps(endpoint)
-    async def run(**arguments: Any) -> Any:
-        return _call_and_finish(endpoint, arguments)
-
-    return run
-
-
-READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class TransactionalRoute(APIRoute):
@@ -85,9 +95,9 @@ class TransactionalRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not iscoroutinefunction(endpoint):
-            reads = {m.upper() for m in kwargs.get("methods") or ["GET"]} <= READ_METHODS
+            read = {m.upper() for m in kwargs.get("methods") or ["GET"]} <= READ_METHODS
             # The wrapper keeps the handler's signature (FastAPI reads it through __wrapped__).
-            endpoint = _on_the_loop(endpoint) if reads else _in_one_thread(endpoint)
+            endpoint = _transactional(endpoint, read=read)
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
@@ -107,15 +117,14 @@ class TransactionalRoute(APIRoute):
 
 
 async def _finish_request(request: Request, *, commit: bool) -> None:
-    """Finish the request's session unless its handler already did (see ``_call_and_finish``): on the loop
-    after a read, in the thread pool after a write."""
+    """Finish the request's session unless its handler already did (a scope look-up may have opened it)."""
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         return
     request.state.db = None
     if not session.in_transaction():
         session.close()
-    elif request.method in READ_METHODS:
+    elif request.method in READ_METHODS and _in_process(session):
         _finish(session, commit)
     else:
         await run_in_threadpool(_finish, session, commit)

@@ -3,7 +3,8 @@ UUIDs and timestamps straight into their wire form.
 
 The hot lists select columns as plain rows (no ORM entities, no per-row models) and encode them once
 with orjson, whose output for these values is byte for byte what FastAPI's JSON rendering of the
-pydantic schemas gives (``tests/findings/test_wire_golden.py`` holds it to that). The schemas stay the
+pydantic schemas gives (``tests/findings/test_wire_golden.py`` holds it to that). Every timestamp, in
+either path, is written by ``format_timestamp``. The schemas stay the
 documentation of every response, and the tests validate responses against them.
 
 ``WireUuid`` and ``WireTimestamp`` are for reading only: they turn what each driver returns (SQLite's
@@ -16,17 +17,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from pydantic import PlainSerializer, WithJsonSchema
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine, UserDefinedType
 from starlette.responses import Response
 
 
 def dumps(value: Any) -> bytes:
-    """The API's JSON: compact, UTF-8 (not ASCII-escaped), UTC datetimes with ``Z``."""
-    return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+    """The API's JSON: compact, UTF-8 (not ASCII-escaped), datetimes in the one wire form."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class WireJSONResponse(Response):
@@ -39,8 +47,18 @@ class WireJSONResponse(Response):
 
 
 def format_timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with ``Z``; the fraction only when there is one (as pydantic writes datetimes)."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """The one wire form of a moment: RFC 3339 in UTC, always six fractional digits, ``Z``
+    (``2026-11-29T11:14:00.000000Z``). One fixed form, so a client that infers the format from the first
+    value (pandas does) parses every other."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# The same form in a schema: documented as a date-time, written by ``format_timestamp``.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 def _sqlite_timestamp(value: str | None) -> str | None:
@@ -48,7 +66,7 @@ def _sqlite_timestamp(value: str | None) -> str | None:
     if value is None:
         return None
     if len(value) == 26 and value[10] == " ":
-        return f"{value[:10]}T{value[11:19]}Z" if value.endswith(".000000") else f"{value[:10]}T{value[11:]}Z"
+        return f"{value[:10]}T{value[11:]}Z"
     return format_timestamp(datetime.fromisoformat(value).replace(tzinfo=UTC))
 
 

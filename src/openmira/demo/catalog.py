@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from openmira.core.wire import format_timestamp
+
 THREAT, SUSPECT, RISK, OPERATIONAL, SYSTEM = 10, 20, 30, 40, 50
 
 CATEGORIES = {
@@ -298,7 +300,7 @@ def evidence_rows(
     rows = []
     moment = start.replace(microsecond=0)
     for _ in range(count):
-        row: dict[str, Any] = {"timestamp": moment.isoformat().replace("+00:00", "Z")}
+        row: dict[str, Any] = {"timestamp": format_timestamp(moment)}
         for key, make in makers.items():
             if key in detection.fixed:
                 row[key] = detection.fixed[key]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from openmira.core.wire import Timestamp
 from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
 from openmira.meta.enums import FINDING_TYPES
 
@@ -22,8 +22,8 @@ class BasisRuleOut(BaseModel):
     type_name: str
     description: str
     basis_rule_id: uuid.UUID | None = Field(description="Always null: a basis rule derives from nothing.")
-    created: datetime
-    modified: datetime
+    created: Timestamp
+    modified: Timestamp
 
 
 class RuleOut(BaseModel):
@@ -36,8 +36,8 @@ class RuleOut(BaseModel):
     type_name: str
     description: str
     basis_rule_id: uuid.UUID | None = Field(description="The basis rule this one derives from; null for a custom rule.")
-    created: datetime
-    modified: datetime
+    created: Timestamp
+    modified: Timestamp
 
 
 def _common(rule: BasisDetectionRule | DetectionRule) -> dict[str, object]:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, NotFound
+from openmira.core.wire import format_timestamp
 from openmira.credentials.models import KeyPair
 from openmira.faults.models import Fault, FaultState
 
@@ -49,7 +50,7 @@ def fault_json(fault: Fault) -> dict[str, Any]:
     return {
         "id": str(fault.id), "client_id": fault.client_id, "status": fault.status,
         "retry_after": fault.retry_after, "latency_ms": fault.latency_ms, "remaining": fault.remaining,
-        "share": fault.share, "created": fault.created.isoformat(),
+        "share": fault.share, "created": format_timestamp(fault.created),
     }
 
 

@@ -95,6 +95,7 @@ def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
         "limit": page.size,
         "offset": page.offset,
         "depth": page.offset + page.size,
+        "org_ids": list(query.org_ids),
     }
     if filters.regex_params and query.dialect == "postgresql":
         session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
@@ -102,15 +103,15 @@ def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
         rows = session.execute(_page_statement(accounts, filters.clauses, query.order), values).all()
         total = known_total(page, len(rows))
         if total is None:
-            total = _count(session, query)
+            carried = rows and _counts_kept(filters.clauses)  # read with the page (see _page_statement)
+            total = int(rows[0][-1]) if carried else _count(session, accounts, filters.clauses, values)
     except DBAPIError as exc:
         raise _regex_failure(exc, filters) from None
     return paged(request, page, [finding_json(row) for row in rows], total)
 
 
-def _count(session: Session, query: ListQuery) -> int:
-    values = {**query.filters.values, "org_ids": list(query.org_ids)}
-    return int(session.execute(_count_statement(query.filters.clauses), values).scalar_one() or 0)
+def _count(session: Session, accounts: int, clauses: tuple[Clause, ...], values: dict[str, Any]) -> int:
+    return int(session.execute(_count_statement(accounts, clauses), values).scalar_one() or 0)
 
 
 def _columns(source: FromClause) -> dict[str, ColumnElement[Any]]:
@@ -124,13 +125,16 @@ def _page_statement(accounts: int, clauses: tuple[Clause, ...], order: OrderSpec
         where = [FINDINGS.c.org_id == bindparam("org_0"), *_filtered(clauses, FINDINGS)]
     else:
         source, where = _merged_accounts(accounts, clauses, order), []
-    return (
+    stmt = (
         select_findings(source)
         .where(*where)
         .order_by(*order_clauses(order, _columns(source), source.c.id))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
+    kept = _kept_total(accounts, clauses)
+    # A total the database keeps costs a few rows: read it with the page, one statement instead of two.
+    return stmt if kept is None else stmt.add_columns(kept.scalar_subquery().label("total_items"))
 
 
 def _filtered(clauses: tuple[Clause, ...], source: FromClause) -> list[ColumnElement[bool]]:
@@ -159,24 +163,38 @@ def _merged_accounts(accounts: int, clauses: tuple[Clause, ...], order: OrderSpe
     return union_all(*leading).subquery("merged")
 
 
+def _scope_of(table: FromClause, accounts: int) -> ColumnElement[bool]:
+    if accounts == 1:
+        return table.c.org_id == bindparam("org_0")
+    return table.c.org_id.in_(bindparam("org_ids", expanding=True))
+
+
 @lru_cache(maxsize=_STATEMENT_CACHE_SIZE)
-def _count_statement(clauses: tuple[Clause, ...]) -> Select[Any]:
+def _counts_kept(clauses: tuple[Clause, ...]) -> bool:
+    """Whether the database keeps the total of these filters: none (``finding_counts``, migration 0004), or
+    only the low-cardinality columns (``finding_group_counts``, migration 0010), both exact by triggers."""
+    return {FIELDS[field].column for field, _, _ in clauses} <= GROUP_FIELDS
+
+
+def _kept_total(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any] | None:
     if not clauses:
-        # Kept exact by triggers in the same transaction as the rows (migration 0004).
-        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(
-            _COUNTS.c.org_id.in_(bindparam("org_ids", expanding=True))
-        )
-    if {FIELDS[field].column for field, _, _ in clauses} <= GROUP_FIELDS:
-        # The same filters over the per-group counts, also kept exact by triggers (migration 0010).
+        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(_scope_of(_COUNTS, accounts))
+    if _counts_kept(clauses):
+        # The same filters over the per-group counts: the tables share the column names and meanings.
         groups = finding_group_counts
         return select(func.coalesce(func.sum(groups.c.total), 0)).where(
-            groups.c.org_id.in_(bindparam("org_ids", expanding=True)), *_filtered(clauses, groups)
+            _scope_of(groups, accounts), *_filtered(clauses, groups)
         )
-    return (
-        select(func.count())
-        .select_from(FINDINGS)
-        .where(FINDINGS.c.org_id.in_(bindparam("org_ids", expanding=True)), *_filtered(clauses, FINDINGS))
-    )
+    return None
+
+
+@lru_cache(maxsize=_STATEMENT_CACHE_SIZE)
+def _count_statement(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any]:
+    kept = _kept_total(accounts, clauses)
+    if kept is not None:
+        return kept
+    where = [_scope_of(FINDINGS, accounts), *_filtered(clauses, FINDINGS)]
+    return select(func.count()).select_from(FINDINGS).where(*where)
 
 
 def _regex_failure(exc: DBAPIError, filters: FindingFilters) -> Exception:

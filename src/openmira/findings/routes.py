@@ -12,13 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.core.paging import PageRequest, order_by_query, page_request
-from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.core.routing import DbSession, TransactionalRoute, run_read
 from openmira.core.wire import WireJSONResponse
 from openmira.findings import actions, comments, evidence, listing, service
 from openmira.findings.filters import openapi_parameters
@@ -67,10 +66,9 @@ async def get_findings(
     request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
 ) -> WireJSONResponse:
     query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
-    if query.scans:
-        # Matching text inside names reads every row of the scope: not on the event loop (core.routing).
-        return WireJSONResponse(await run_in_threadpool(listing.run, session, request, query))
-    return WireJSONResponse(listing.run(session, request, query))
+    # Matching text inside names reads every row of the scope: never on the event loop (core.routing).
+    envelope = await run_read(session, lambda: listing.run(session, request, query), long=query.scans)
+    return WireJSONResponse(envelope)
 
 
 @router.get("/findings/{finding_id}", response_model=Envelope[FindingOut], summary="Get a finding")

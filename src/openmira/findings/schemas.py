@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from openmira.core.envelope import ListEnvelope
 from openmira.core.text import NO_NUL
+from openmira.core.wire import Timestamp
 from openmira.meta.enums import RESOLUTIONS
 from openmira.users.schemas import Person
 
@@ -30,10 +30,10 @@ class FindingOut(BaseModel):
     resolution_name: str | None
     org_id: uuid.UUID
     org_name: str
-    created: datetime
-    modified: datetime
-    status_modified: datetime | None
-    matched: datetime | None
+    created: Timestamp
+    modified: Timestamp
+    status_modified: Timestamp | None
+    matched: Timestamp | None
     modified_by: Person | None
     status_modified_by: Person | None
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmira.auth.scope import event_audience
+from openmira.core.wire import format_timestamp
 from openmira.db.base import utcnow
 from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -39,7 +40,7 @@ def envelope(
     return {
         "id": str(delivery_id),
         "event": event,
-        "created": created.isoformat().replace("+00:00", "Z"),
+        "created": format_timestamp(created),
         "org_id": str(org_id),
         "data": data,
     }

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from openmira.core.text import NO_NUL
+from openmira.core.wire import Timestamp
 from openmira.webhooks.addresses import URL_MAX_LENGTH, URL_PATTERN, url_problem
 from openmira.webhooks.events import EVENTS
 
@@ -58,8 +58,8 @@ class WebhookOut(BaseModel):
     description: str
     events: list[str]
     enabled: bool
-    created: datetime
-    modified: datetime
+    created: Timestamp
+    modified: Timestamp
 
 
 class WebhookWithSecret(WebhookOut):
@@ -76,9 +76,9 @@ class DeliveryOut(BaseModel):
     attempts: int
     response_status: int | None = Field(description="The HTTP status of the last attempt; null if none answered.")
     error: str | None = Field(description="Why the last attempt failed, when it did.")
-    created: datetime
-    last_attempt: datetime | None
-    next_attempt: datetime | None = Field(description="When the next attempt is due; null once final.")
+    created: Timestamp
+    last_attempt: Timestamp | None
+    next_attempt: Timestamp | None = Field(description="When the next attempt is due; null once final.")
 
 
 class DeliveryDetail(DeliveryOut):

@@ -66,7 +66,9 @@ def _url(path: str, account_id: Any, objects: Account | Tenant) -> str:
         assert name in OBJECT_PARAMS, f"the tenant matrix does not know path parameter {name!r}: add it"
         if isinstance(objects, Tenant):  # an MSP itself: only its own webhooks
             return str(objects.extra[OBJECT_PARAMS[name]][0])
-        return str(getattr(objects, OBJECT_PARAMS[name])[0])
+        # Blumira names a basis rule's ID `rule_id` too; on that path it is one of the global catalog's.
+        basis = name == "rule_id" and path.startswith("/msp/basis-detection-rules")
+        return str(getattr(objects, "basis_rule_ids" if basis else OBJECT_PARAMS[name])[0])
 
     return API + re.sub(r"\{(\w+)\}", value, path)
 

@@ -21,6 +21,7 @@ from openmira.auth.scope import msp_account_scope, msp_licensed_scope, msp_self_
 from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from openmira.core.limits import JsonBodyMiddleware
+from openmira.core.nul import NulGuardMiddleware
 from openmira.detection_rules.routes import basis_router as basis_rules_router
 from openmira.detection_rules.routes import router as detection_rules_router
 from openmira.docs_ui.routes import install_docs_ui
@@ -125,6 +126,9 @@ def create_api(runtime: Runtime) -> FastAPI:
     )
     api.state.runtime = runtime
     install_problem_handlers(api)
+    # The NUL rule (core/nul.py) runs here, after authentication, for the API: an unauthenticated request
+    # is a 401 whatever it holds, and its body is never parsed.
+    api.add_middleware(NulGuardMiddleware, json_bodies=False)
     api.add_middleware(JsonBodyMiddleware)
     api.add_middleware(ApiAuthMiddleware, runtime=runtime)
 

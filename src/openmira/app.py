@@ -16,6 +16,7 @@ from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
+from openmira.core.nul import NulGuardMiddleware
 from openmira.core.observability import RequestContextMiddleware
 from openmira.cors import ApiCORSMiddleware
 from openmira.oauth.routes import router as oauth_router
@@ -30,10 +31,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     owns_runtime = runtime is None
     runtime = runtime or Runtime.build(settings)
 
-    sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # One sweeper per run of the lifespan: a test harness may run it again (even overlapping) on the
+        # same app, and each run must stop the task it started.
+        sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
         worker = DeliveryWorker(runtime) if settings.webhook_worker else None
         sweeper.start()
         if worker is not None:
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    # Inside the body limit (it reads the bounded body); the API runs the same guard after authentication.
+    app.add_middleware(NulGuardMiddleware, skip_prefix=API_PREFIX)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)

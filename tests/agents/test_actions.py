@@ -377,6 +377,7 @@ def test_msp_dispatches_and_reads_per_account(
 def test_a_finished_command_queues_one_agent_action_completed_delivery(
     client: TestClient, db: Session, tenant: Tenant, device: AgentDevice
 ) -> None:
+    from openmira.webhooks.events import stored_body
     from openmira.webhooks.models import WebhookDelivery
     from tests.webhooks.conftest import create_webhook
 
@@ -388,6 +389,6 @@ def test_a_finished_command_queues_one_agent_action_completed_delivery(
     db.expire_all()
     deliveries = list(db.scalars(select(WebhookDelivery)))
     assert [(str(d.endpoint_id), d.event) for d in deliveries] == [(hook["id"], "agent.action_completed")]
-    sent = deliveries[0].payload["data"]["command"]
+    sent = stored_body(db, deliveries[0])["data"]["command"]
     assert (sent["command_id"], sent["status"], sent["action"]) == (command["command_id"], "completed", "isolate")
     assert sent["requested_by"] == command["requested_by"]

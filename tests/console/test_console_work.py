@@ -5,6 +5,7 @@ Each change is checked where an integrator would see it: through the Public API.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -142,3 +143,29 @@ def test_msp_users_resolve_in_sub_accounts_but_comments_come_from_the_account(cl
     db.expire_all()
     db.refresh(finding)
     assert (finding.status, finding.resolution) == (40, 30)
+
+
+def test_the_finding_page_shows_comments_a_page_at_a_time(client: TestClient, db: Session, tenant: Tenant) -> None:
+    from datetime import timedelta
+
+    from openmira.console.findings_view import COMMENT_PAGE_SIZE
+    from openmira.db.base import utcnow
+    from openmira.findings.models import FindingComment
+
+    finding = make_finding(db, tenant.org_id)
+    start = utcnow() - timedelta(hours=1)
+    total = COMMENT_PAGE_SIZE + 5
+    for n in range(total):
+        db.add(FindingComment(finding_id=finding.id, body=f"<p>note-{n:03d}</p>", sender_id=tenant.analyst_id,
+                              created=start + timedelta(seconds=n)))
+    db.commit()
+    sign_in(client, with_password(db, tenant.analyst_id))
+
+    def shown(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r"note-(\d{3})", html)]
+
+    newest = _page(client, tenant.org_id, finding.id)  # the last page by default, next to the form
+    assert shown(newest) == list(range(COMMENT_PAGE_SIZE, total))
+    assert f"({total})" in newest and 'href="?comments_page=1#comments"' in newest
+    oldest = client.get(f"{C}/orgs/{tenant.org_id}/findings/{finding.id}", params={"comments_page": 1}).text
+    assert shown(oldest) == list(range(COMMENT_PAGE_SIZE))

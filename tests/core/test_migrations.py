@@ -41,3 +41,58 @@ def _scratch(postgres_url: str) -> str:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     return name
+
+
+def test_0008_keeps_every_queued_delivery_body_exactly(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Deliveries queued before 0008 (each with its own payload) keep their exact body across upgrade and
+    downgrade."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, Uuid, column, select, table
+
+    from openmira.db.base import UTCDateTime
+    from openmira.webhooks.events import envelope
+
+    scratch = postgres_url.rsplit("/", 1)[0] + "/" + _scratch(postgres_url)
+    for url in (f"sqlite:///{tmp_path / 'm8.db'}", scratch):
+        engine = make_engine(url)
+        try:
+            upgrade(engine, "0007")
+            org, endpoint, delivery = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+            created = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+            body = envelope(delivery, "finding.resolved", org, {"finding": {"name": "x\u00e9\U0001f600"}}, created)
+            orgs = table("organizations", column("id", Uuid()), column("name"), column("kind"), column("license"),
+                         column("agent_seat_count"), column("created", UTCDateTime()),
+                         column("modified", UTCDateTime()))
+            endpoints = table("webhook_endpoints", column("id", Uuid()), column("org_id", Uuid()), column("url"),
+                              column("description"), column("events", JSON()), column("enabled"),
+                              column("secret_encrypted"), column("created", UTCDateTime()),
+                              column("modified", UTCDateTime()))
+            deliveries = table("webhook_deliveries", column("id", Uuid()), column("endpoint_id", Uuid()),
+                               column("event"), column("payload", JSON()), column("status"), column("attempts"),
+                               column("created", UTCDateTime()), column("next_attempt", UTCDateTime()))
+            with engine.begin() as connection:
+                connection.execute(orgs.insert().values(id=org, name="o", kind="org", license="ADVANCED",
+                                                        agent_seat_count=0, created=created, modified=created))
+                connection.execute(endpoints.insert().values(
+                    id=endpoint, org_id=org, url="https://h.example.com/", description="", events=["ping"],
+                    enabled=True, secret_encrypted="x", created=created, modified=created))
+                connection.execute(deliveries.insert().values(
+                    id=delivery, endpoint_id=endpoint, event="finding.resolved", payload=body, status="pending",
+                    attempts=0, created=created, next_attempt=created))
+            upgrade(engine)
+            from openmira.db.session import make_session_factory
+            from openmira.webhooks.events import stored_body
+            from openmira.webhooks.models import WebhookDelivery
+
+            with make_session_factory(engine)() as session:
+                assert stored_body(session, session.get_one(WebhookDelivery, delivery)) == body
+            config = alembic_config()
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.downgrade(config, "0007")
+            with engine.connect() as connection:
+                assert connection.execute(select(deliveries.c.payload)).scalar_one() == body
+        finally:
+            engine.dispose()

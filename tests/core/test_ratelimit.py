@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from openmira.app import create_app
-from openmira.auth.ratelimit import RateLimiter
+from openmira.auth.ratelimit import InProcessLimiter, RateLimiter
 from openmira.config import Settings
 from openmira.core.errors import BadRequest
 from openmira.credentials.models import KeyPair
@@ -162,3 +162,23 @@ def test_unauthenticated_requests_do_not_spend_a_budget(limited_client: TestClie
     for _ in range(15):
         assert limited_client.get(USERS).status_code == 401
     assert limited_client.get(USERS, headers=tenant.rw.headers).status_code == 200
+
+
+def test_the_in_process_limiter_forgets_idle_keys() -> None:
+    """Issue 13, item 6: one-off keys (failed token requests with new client IDs) no longer stay forever."""
+    now = [0.0]
+    limiter = InProcessLimiter(clock=lambda: now[0])
+
+    async def scenario() -> None:
+        for i in range(20_000):
+            await limiter.hit(f"tokenfail:client:{i}", 10, 60.0)
+        assert len(limiter) == 20_000
+        now[0] = 59.0  # still inside their window: kept, and still counted
+        assert (await limiter.hit("tokenfail:client:7", 1, 60.0, consume=False)).allowed is False
+        await limiter.hit("key:a", 10, 1.0)
+        assert len(limiter) == 20_001
+        now[0] = 61.0  # every one-off key's only entry has expired
+        await limiter.hit("key:a", 10, 1.0)
+        assert len(limiter) == 1
+
+    _run(scenario())

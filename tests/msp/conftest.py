@@ -20,7 +20,7 @@ from openmira.users.models import Role
 from openmira.users.service import create_user
 from openmira.webhooks.addresses import HostPolicy
 from openmira.webhooks.crypto import SecretBox
-from openmira.webhooks.events import queue
+from openmira.webhooks.events import queue, record
 from openmira.webhooks.models import WebhookEndpoint
 from openmira.webhooks.schemas import WebhookIn
 from openmira.webhooks.service import create_endpoint
@@ -120,7 +120,7 @@ def add_webhook(db: Session, org_id: uuid.UUID, name: str) -> tuple[list[uuid.UU
     made = create_endpoint(db, org_id, body, HostPolicy.parse("*"), SecretBox.in_transaction(db, None))
     endpoint = db.get(WebhookEndpoint, made.id)
     assert endpoint is not None
-    delivery = queue(db, endpoint, "ping", org_id, {"webhook_id": str(endpoint.id)})
+    delivery = queue(db, endpoint, record(db, "ping", org_id, {"webhook_id": str(endpoint.id)}))
     db.flush()
     return [endpoint.id], [delivery.id]
 

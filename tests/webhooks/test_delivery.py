@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmira.webhooks.delivery import claim, deliver_due
-from openmira.webhooks.models import WebhookDelivery
+from openmira.webhooks.models import WebhookDelivery, WebhookEventPayload
 from tests.helpers import API, Tenant
 from tests.webhooks.conftest import App, Receiver, create_webhook
 
@@ -212,7 +212,7 @@ def test_secrets_are_never_logged(
     for secret in (str(hook["secret"]), rotated.json()["data"]["secret"], *signatures):
         assert secret not in caplog.text
     assert receiver.url() not in caplog.text  # a URL may hold a token of its own
-    stored = db.scalars(select(WebhookDelivery.payload)).all()
+    stored = db.scalars(select(WebhookEventPayload.data)).all()
     assert all(str(hook["secret"]) not in json.dumps(p) for p in stored)
 
 

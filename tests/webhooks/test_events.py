@@ -15,7 +15,7 @@ from openmira.orgs.models import License
 from openmira.orgs.service import create_org
 from openmira.users.models import Role
 from openmira.users.service import create_user
-from openmira.webhooks.events import emit
+from openmira.webhooks.events import emit, stored_body
 from openmira.webhooks.models import WebhookDelivery
 from tests.findings.factory import make_finding
 from tests.helpers import API, Tenant, assert_problem, make_tenant
@@ -60,13 +60,13 @@ def test_each_write_queues_exactly_one_delivery_per_subscribed_endpoint(
     for endpoint in subscribed:
         (delivery,) = _deliveries(db, endpoint["id"])
         assert delivery.event == event and delivery.status == "pending"
-        body = delivery.payload
+        body = stored_body(db, delivery)
         assert set(body) == {"id", "event", "created", "org_id", "data"}
         assert body["id"] == str(delivery.id) and body["org_id"] == str(tenant.org_id)
         assert body["data"]["finding"]["finding_id"] == str(finding.id)
     for endpoint in (other_events, disabled, foreign):
         assert _deliveries(db, endpoint["id"]) == []
-    data = _deliveries(db, subscribed[0]["id"])[0].payload["data"]
+    data = stored_body(db, _deliveries(db, subscribed[0]["id"])[0])["data"]
     if kind == "resolve":
         assert data["finding"]["status"] == 40 and data["finding"]["resolution"] == 20
     elif kind == "assign":
@@ -103,7 +103,7 @@ def test_a_rolled_back_transaction_takes_its_deliveries_with_it(
     emit(db, tenant.org_id, "finding.created", lambda: {"finding": {"finding_id": "y"}})
     db.commit()
     (delivery,) = _deliveries(db, endpoint["id"])
-    assert delivery.payload["data"] == {"finding": {"finding_id": "y"}}
+    assert stored_body(db, delivery)["data"] == {"finding": {"finding_id": "y"}}
 
 
 def _pending_in_session(db: Session) -> list[WebhookDelivery]:
@@ -146,7 +146,7 @@ def test_an_msps_endpoints_hear_its_licensed_sub_accounts_only(client: TestClien
         assert response.status_code == 201, response.text
     got = _deliveries(db, msp_a_hook["id"])
     assert sorted(d.event for d in got) == ["finding.comment_added", "finding.resolved"]
-    assert {d.payload["org_id"] for d in got} == {str(a.licensed)}
+    assert {stored_body(db, d)["org_id"] for d in got} == {str(a.licensed)}
     assert _deliveries(db, msp_b_hook["id"]) == []
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from openmira.core.text import NO_NUL
+from openmira.core.text import AGENT_REASON_MAX, NO_NUL
 
 ISOLATE, RELEASE, RESTART = "isolate", "release", "restart"
 
@@ -31,7 +31,7 @@ class RestartParams(BaseModel):
 
 
 _REASON = Field(
-    default=None, max_length=1000, pattern=NO_NUL,
+    default=None, max_length=AGENT_REASON_MAX, pattern=NO_NUL,
     description="Why; kept with the command for the audit trail. No NUL characters.",
 )
 

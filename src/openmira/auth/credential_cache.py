@@ -7,6 +7,7 @@ at once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -41,11 +42,24 @@ class CredentialCache:
         self._sessions = sessions
         self._entries: dict[str, tuple[float, CredentialState | None]] = {}
         self._lock = threading.Lock()
+        # Loads in progress, by event loop and client ID: the requests that find an entry expired wait for
+        # one load, not one each (32 concurrent requests of one key once started 32 thread hand-offs every
+        # second, which queued behind each other and stalled those requests for up to a second).
+        self._loading: dict[tuple[int, str], asyncio.Future[CredentialState | None]] = {}
 
     async def get(self, client_id: str) -> CredentialState | None:
         entry = self._entries.get(client_id)
         if entry is not None and time.monotonic() - entry[0] < TTL:
             return entry[1]
+        key = (id(asyncio.get_running_loop()), client_id)
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(self._refresh(client_id))
+            self._loading[key] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        return await asyncio.shield(loading)
+
+    async def _refresh(self, client_id: str) -> CredentialState | None:
         state = await run_in_threadpool(self._load, client_id)
         with self._lock:
             self._entries[client_id] = (time.monotonic(), state)

@@ -1,7 +1,7 @@
 """Tenant scope: the one place where a principal becomes the set of organizations it may touch.
 
-Scopes resolve on the event loop (async dependencies): each is one indexed look-up, cheaper than a
-hand-off to a worker thread.
+Scopes are async dependencies: their one indexed look-up runs where ``core.routing`` runs reads (on the
+event loop for SQLite, in a worker thread for PostgreSQL, whose round trip must not hold the loop).
 
 Org routes run with the token's own organization; ``/msp/accounts/{account_id}/...`` with that
 account if it is a sub-account of the caller's MSP (else 404, exactly as for an account that does
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
-from openmira.core.routing import DbSession
+from openmira.core.routing import DbSession, run_query
 from openmira.orgs.models import License, Organization
 
 
@@ -54,7 +54,8 @@ async def msp_account_scope(
 ) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    found = session.execute(_ACCOUNT, {"account_id": account_id, "msp_id": principal.org_id}).scalar()
+    values = {"account_id": account_id, "msp_id": principal.org_id}
+    found = await run_query(session, lambda: session.execute(_ACCOUNT, values).scalar())
     if found is None:
         raise NotFound(f"account {account_id} not found")
     scope = TenantScope(principal, frozenset({found}))
@@ -69,23 +70,24 @@ _SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"
 _LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
 
 
-def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
+async def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
     query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
-    scope = TenantScope(principal, frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
+    ids = await run_query(session, lambda: frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
+    scope = TenantScope(principal, ids)
     request.state.tenant_scope = scope
     return scope
 
 
 async def msp_accounts_scope(request: Request, session: DbSession) -> TenantScope:
     """Every sub-account of the caller's MSP (the accounts list)."""
-    return _sub_accounts(request, session, licensed_only=False)
+    return await _sub_accounts(request, session, licensed_only=False)
 
 
 async def msp_licensed_scope(request: Request, session: DbSession) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
-    return _sub_accounts(request, session, licensed_only=True)
+    return await _sub_accounts(request, session, licensed_only=True)
 
 
 async def msp_self_scope(request: Request) -> TenantScope:

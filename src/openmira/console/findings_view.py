@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,9 @@ from openmira.findings.models import EvidenceRow, Finding, FindingComment, Findi
 from openmira.users.models import User
 
 PAGE_SIZE = 25
+COMMENT_PAGE_SIZE = 25
 EVIDENCE_LIMIT = 200
+T = TypeVar("T")
 OWNER_TYPES = (("responder", "Responders"), ("analyst", "Analysts"), ("manager", "Managers"))
 
 
@@ -49,14 +51,19 @@ class FindingFilters:
 
 
 @dataclass(frozen=True)
-class FindingPage:
-    items: list[Finding]
+class Page(Generic[T]):
+    items: list[T]
     page: int
     total_items: int
+    size: int = PAGE_SIZE
 
     @property
     def total_pages(self) -> int:
-        return -(-self.total_items // PAGE_SIZE)
+        return -(-self.total_items // self.size)
+
+
+FindingPage = Page[Finding]
+CommentRow = tuple[FindingComment, User | None]
 
 
 def list_findings(db: Session, org_id: uuid.UUID, filters: FindingFilters, page: int) -> FindingPage:
@@ -100,14 +107,21 @@ def owners(db: Session, finding_id: uuid.UUID) -> dict[str, list[User]]:
     return grouped
 
 
-def comments(db: Session, finding_id: uuid.UUID) -> list[tuple[FindingComment, User | None]]:
+def comments(db: Session, finding_id: uuid.UUID, page: int | None) -> Page[CommentRow]:
+    """One page of the thread, oldest first; by default the last page (the newest comments, next to the
+    form). Paged because a thread is unbounded and each comment may be ~40 KB."""
+    total = db.scalar(select(func.count()).where(FindingComment.finding_id == finding_id)) or 0
+    last = max(1, -(-total // COMMENT_PAGE_SIZE))
+    number = last if page is None else max(1, min(page, last))
     rows = db.execute(
         select(FindingComment, User)
         .outerjoin(User, User.id == FindingComment.sender_id)
         .where(FindingComment.finding_id == finding_id)
         .order_by(FindingComment.created, FindingComment.id)
+        .offset((number - 1) * COMMENT_PAGE_SIZE)
+        .limit(COMMENT_PAGE_SIZE)
     ).all()
-    return [(c, u) for c, u in rows]
+    return Page([(c, u) for c, u in rows], number, total, COMMENT_PAGE_SIZE)
 
 
 def evidence(db: Session, finding_id: uuid.UUID) -> tuple[list[str], list[dict[str, Any]], int]:

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from openmira.auth.budgets import take_all
 from openmira.console.deps import CheckedUser, signer
 from openmira.console.render import render
 from openmira.console.sessions import (
@@ -23,14 +24,16 @@ from openmira.console.sessions import (
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.runtime import runtime_of
 from openmira.users.models import User
-from openmira.users.passwords import verify_password
+from openmira.users.passwords import hashing_slot, verify_password
 from openmira.users.service import get_user_by_email
 
 router = APIRouter(route_class=TransactionalRoute)
 
 SIGN_IN_FAILED = "Incorrect email or password."
-# Failed and successful attempts alike count against one email address's budget.
-SIGN_IN_LIMIT, SIGN_IN_WINDOW = 10, 60.0
+# Attempts (failed and successful alike) per minute: per (account, address), so that wrong passwords sent
+# from one place never lock the owner out elsewhere; and per address over every account, so that trying
+# one password on many accounts is slow too.
+SIGN_IN_LIMIT, SIGN_IN_ADDRESS_LIMIT, SIGN_IN_WINDOW = 10, 30, 60.0
 
 
 def _cookie_kwargs(request: Request) -> dict[str, object]:
@@ -90,15 +93,19 @@ async def sign_in(
                              error="The sign-in form expired. Please try again.", status_code=403)
     assert expected is not None
     email = email.strip()
-    decision = await runtime_of(request).limiter.hit(
-        f"console-sign-in:{email.lower()[:320]}", SIGN_IN_LIMIT, SIGN_IN_WINDOW
-    )
-    if not decision.allowed:
+    address = request.client.host if request.client else "unknown"
+    budgets = [
+        (f"console-sign-in:{address}|{email.lower()[:320]}", SIGN_IN_LIMIT),  # no address holds a "|"
+        (f"console-sign-in-ip:{address}", SIGN_IN_ADDRESS_LIMIT),
+    ]
+    _, refusal = await take_all(runtime_of(request).limiter, budgets, SIGN_IN_WINDOW)
+    if refusal is not None:
         response = _sign_in_page(request, expected, next_url=next_url, email=email, status_code=429,
                                  error="Too many sign-in attempts. Wait a minute and try again.")
-        response.headers["Retry-After"] = str(decision.retry_after)
+        response.headers["Retry-After"] = str(refusal.retry_after)
         return response
-    user = await run_in_threadpool(_check_credentials, db, email, password)
+    async with hashing_slot():
+        user = await run_in_threadpool(_check_credentials, db, email, password)
     if user is None:
         return _sign_in_page(request, expected, next_url=next_url, email=email, error=SIGN_IN_FAILED,
                              status_code=401)

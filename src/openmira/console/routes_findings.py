@@ -76,14 +76,16 @@ def findings_list(
 
 @router.get("/orgs/{org_id}/findings/{finding_id}")
 def finding_page(
-    request: Request, db: DbSession, me: CurrentUser, org_id: uuid.UUID, finding_id: uuid.UUID
+    request: Request, db: DbSession, me: CurrentUser, org_id: uuid.UUID, finding_id: uuid.UUID,
+    comments_page: str | None = None,
 ) -> Response:
-    return _finding_page(request, db, me, visible_org(db, me, org_id), finding_id)
+    page = _int_choice(comments_page, set(range(1, 1_000_001)))
+    return _finding_page(request, db, me, visible_org(db, me, org_id), finding_id, comments_page=page)
 
 
 def _finding_page(
     request: Request, db: Session, me: SignedIn, org: Organization, finding_id: uuid.UUID, *,
-    error: str = "", status_code: int = 200,
+    error: str = "", status_code: int = 200, comments_page: int | None = None,
 ) -> Response:
     finding = view.get_finding(db, org.id, finding_id)
     if finding is None:
@@ -103,7 +105,7 @@ def _finding_page(
             # Comments are posted as the signed-in user, who must belong to the finding's organization
             # (as the API's sender must); MSP users can resolve and assign in a sub-account.
             "can_comment": me.org.id == org.id,
-            "comments": view.comments(db, finding.id),
+            "comments": view.comments(db, finding.id, comments_page),
             "evidence_keys": keys,
             "evidence_rows": rows,
             "evidence_total": total,

@@ -21,10 +21,27 @@ def _is_oauth(scope: Scope) -> bool:
     return scope["path"].startswith("/oauth/")
 
 
-def _error(scope: Scope, status: int, detail: str) -> JSONResponse:
+def edge_error(scope: Scope, status: int, detail: str, param: tuple[str, str] | None = None) -> JSONResponse:
+    """A refusal before any handler runs: RFC 6749 JSON on the token endpoint, else a problem document
+    (naming the parameter, ``(name, where)``, when there is one)."""
     if _is_oauth(scope):
         return JSONResponse({"error": "invalid_request", "error_description": detail}, status_code=status)
-    return problem(status, detail)
+    invalid = [{"name": param[0], "in": param[1], "reason": detail}] if param else []
+    return problem(status, detail, invalid_params=invalid)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive() that hands the app the whole, already read body once, then defers to the server's."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class BodyLimitMiddleware:
@@ -46,10 +63,10 @@ class BodyLimitMiddleware:
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await _error(scope, 400, "invalid Content-Length")(scope, receive, send)
+                await edge_error(scope, 400, "invalid Content-Length")(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
-                await _error(scope, 413, too_large)(scope, receive, send)
+                await edge_error(scope, 413, too_large)(scope, receive, send)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -60,22 +77,12 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _error(scope, 413, too_large)(scope, receive, send)
+                await edge_error(scope, 413, too_large)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
 
 class JsonBodyMiddleware:
@@ -117,15 +124,15 @@ class RequestLimitsMiddleware:
         if scope["type"] == "http":
             query: bytes = scope.get("query_string", b"")
             if len(scope.get("raw_path") or scope["path"].encode()) + len(query) > MAX_URL_BYTES:
-                await _error(scope, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")(scope, receive, send)
+                await edge_error(scope, 414, f"the URL is longer than {MAX_URL_BYTES} bytes")(scope, receive, send)
                 return
             headers = scope["headers"]
             if len(headers) > MAX_HEADERS or sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES:
                 detail = f"the request headers exceed {MAX_HEADERS} fields or {MAX_HEADER_BYTES} bytes"
-                await _error(scope, 431, detail)(scope, receive, send)
+                await edge_error(scope, 431, detail)(scope, receive, send)
                 return
             if query.count(b"&") + 1 > MAX_QUERY_PARAMS:
                 detail = f"more than {MAX_QUERY_PARAMS} query parameters"
-                await _error(scope, 400, detail)(scope, receive, send)
+                await edge_error(scope, 400, detail)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -71,6 +71,14 @@ def _work_and_finish(sessions: list[Session], work: Callable[[], T]) -> T:
     return result
 
 
+async def run_query(session: Session, work: Callable[[], T]) -> T:
+    """Run a query of the request's session where the module's rule says, leaving the transaction open
+    (for dependencies that read before the handler, such as the MSP scopes)."""
+    if _in_process(session):
+        return work()
+    return await run_in_threadpool(work)
+
+
 async def run_read(session: Session, work: Callable[[], T], *, long: bool = False) -> T:
     """Run a read and finish its transaction where the module's rule says (``long``: it may scan many rows)."""
     if long or not _in_process(session):

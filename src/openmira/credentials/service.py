@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from openmira.config import MAX_RATE_LIMIT
 from openmira.core.errors import BadRequest, NotFound
+from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
@@ -73,9 +74,7 @@ def create_key_pair(
 ) -> IssuedKeyPair:
     get_org(session, org_id)
     _check_rate_limit(rate_limit)
-    label = label.strip()
-    if len(label) > 200:
-        raise BadRequest.param("label", "at most 200 characters", "body")
+    label = stored_text("label", label, KEY_PAIR_LABEL_MAX)
     if created_by is not None:
         creator = session.get(User, created_by)
         if creator is None or creator.org_id != org_id:

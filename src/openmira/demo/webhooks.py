@@ -13,8 +13,7 @@ from openmira.db.base import utcnow
 from openmira.findings.models import Finding
 from openmira.findings.service import event_data
 from openmira.webhooks.crypto import SecretBox, new_signing_secret
-from openmira.webhooks.events import envelope
-from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventPayload
 
 DEMO_WEBHOOK_URL = "http://127.0.0.1:9999/openmira-webhook"
 
@@ -42,9 +41,12 @@ def ensure_demo_webhook(session: Session, org_id: uuid.UUID, namespace: uuid.UUI
     for n, (event, data, status, attempts, response, error, ago) in enumerate(history):
         delivery_id = uuid.uuid5(namespace, f"webhook-delivery:{n}")
         created = now - ago
-        payload = envelope(delivery_id, event, org_id, data, created)
+        payload = WebhookEventPayload(id=uuid.uuid5(namespace, f"webhook-event:{n}"), event=event, org_id=org_id,
+                                      data=data, created=created)
+        session.add(payload)
         session.add(WebhookDelivery(
-            id=delivery_id, endpoint_id=endpoint_id, event=event, payload=payload, status=status,
+            id=delivery_id, endpoint_id=endpoint_id, event=event, payload_id=payload.id, event_payload=payload,
+            status=status,
             attempts=attempts, response_status=response, error=error, created=created,
             last_attempt=created + timedelta(minutes=8 * (attempts - 1)), next_attempt=created,
         ))

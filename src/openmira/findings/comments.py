@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest
 from openmira.core.paging import PageRequest, paginate
+from openmira.core.text import COMMENT_PAGE_MAX
 from openmira.db.base import utcnow
 from openmira.findings.models import FindingComment
 from openmira.findings.schemas import CommentIn, CommentOut
@@ -44,6 +45,9 @@ def list_comments(
     session: Session, request: Request, page: PageRequest, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID
 ) -> dict[str, Any]:
     finding = get_finding(session, org_ids, finding_id)
+    # A comment may be ~40 KB, so a 5,000-comment page could hold 200 MB: pages are capped, and
+    # meta.page_size and the links say what was served.
+    page = PageRequest(page.page, min(page.size, COMMENT_PAGE_MAX))
     stmt = select(FindingComment).where(FindingComment.finding_id == finding.id)
     order = [FindingComment.created.asc(), FindingComment.id.asc()]
     envelope = paginate(session, request, page, stmt, order, lambda c: c)

@@ -31,6 +31,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, not_, or_
 
 from openmira.core.errors import BadRequest
 from openmira.core.regex import UnsafePattern, compile_pattern, to_postgres
+from openmira.core.text import NO_NUL
 
 EQ_OPS = ("eq", "!eq")
 IN_OPS = ("in", "!in")
@@ -248,7 +249,7 @@ _LIST_ITEM = {
     _UUID: f" *{_UUID_PATTERN} *",
     _DT: " *[^, ][^,]* *",
     "boolean": " *[A-Za-z]+ *",
-    "string": "[^,]+",
+    "string": "[^,\\x00]+",
 }
 
 
@@ -263,9 +264,9 @@ def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
         item = " *0*[1-5] *" if field == "priority" else _LIST_ITEM[spec.type_name]
         return {"type": "string", "pattern": _list_pattern(item), "description": "comma-separated values"}
     if base in ("contains", "regex"):
+        # A regex is documented by its format alone: a pattern beside it would make generators pair them.
         schema: dict[str, Any] = {"type": "string", "minLength": 1}
-        if base == "regex":
-            schema["format"] = "regex"
+        schema.update({"format": "regex"} if base == "regex" else {"pattern": NO_NUL})
         return schema
     if field == "priority":
         return {"type": "integer", "minimum": 1, "maximum": 5}
@@ -274,7 +275,7 @@ def _value_schema(field: str, spec: FieldSpec, op: str) -> dict[str, Any]:
         _INT: {"type": "integer"},
         _DT: {"type": "string", "format": "date-time"},
         _UUID: {"type": "string", "format": "uuid"},
-        "string": {"type": "string"},
+        "string": {"type": "string", "pattern": NO_NUL},  # NUL is refused at the edge (core/nul.py)
     }[spec.type_name]
 
 

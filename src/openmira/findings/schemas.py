@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from openmira.core.envelope import ListEnvelope
-from openmira.core.text import NO_NUL
+from openmira.core.text import COMMENT_BODY_MAX, COMMENT_SUBJECT_MAX, NO_NUL, RESOLUTION_NOTES_MAX
 from openmira.core.wire import Timestamp
 from openmira.meta.enums import RESOLUTIONS
 from openmira.users.schemas import Person
@@ -72,9 +72,12 @@ def _not_blank(value: str) -> str:
 
 
 class CommentIn(BaseModel):
-    body: str = Field(min_length=1, pattern=NO_NUL, description="HTML, stored as given. No NUL characters.")
+    body: str = Field(
+        min_length=1, max_length=COMMENT_BODY_MAX, pattern=NO_NUL,
+        description=f"HTML, stored as given; at most {COMMENT_BODY_MAX:,} characters, no NUL characters.",
+    )
     sender: uuid.UUID = Field(description="The user posting the comment; a user of the finding's organization.")
-    subject: str = Field(default="", max_length=500, pattern=NO_NUL)
+    subject: str = Field(default="", max_length=COMMENT_SUBJECT_MAX, pattern=NO_NUL)
 
     _body = field_validator("body")(_not_blank)
 
@@ -85,7 +88,10 @@ class ResolveIn(BaseModel):
         description="10 Valid, 20 False Positive, 30 No Action Needed, 40 Risk Accepted.",
         json_schema_extra={"enum": sorted(RESOLUTIONS)},
     )
-    resolution_notes: str | None = Field(default=None, pattern=NO_NUL, description="No NUL characters.")
+    resolution_notes: str | None = Field(
+        default=None, max_length=RESOLUTION_NOTES_MAX, pattern=NO_NUL,
+        description=f"At most {RESOLUTION_NOTES_MAX:,} characters, no NUL characters.",
+    )
 
 
 OwnerType = Literal["responder", "analyst", "manager"]

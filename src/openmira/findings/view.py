@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam, select, type_coerce
+from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
-from openmira.core.wire import wire_type
+from openmira.core.wire import wire_column
 from openmira.findings.models import Finding, FindingOwner
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
 from openmira.orgs.models import Organization
@@ -33,14 +33,8 @@ _MODIFIER = _USERS.alias("modifier")
 _STATUS_MODIFIER = _USERS.alias("status_modifier")
 
 
-def wire(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``column`` read in its wire form (UUIDs and timestamps as their JSON strings)."""
-    kind = wire_type(column.type)
-    return type_coerce(column, kind()).label(column.key) if kind is not None else column
-
-
 def _person_columns(users: FromClause) -> list[ColumnElement[Any]]:
-    return [wire(users.c.id), users.c.email, users.c.first_name, users.c.last_name]
+    return [wire_column(users.c.id), users.c.email, users.c.first_name, users.c.last_name]
 
 
 _SHAPE_COLUMNS = (
@@ -55,7 +49,9 @@ def select_findings(source: FromClause = FINDINGS, *, details: bool = False) -> 
     findings table or a subquery with its columns. Callers add the scope, filters, order and limit."""
     c = source.c
     columns = [
-        *(wire(c[name]) for name in _SHAPE_COLUMNS), _ORGS.c.name, *(wire(c[name]) for name in _TIMESTAMPS),
+        *(wire_column(c[name]) for name in _SHAPE_COLUMNS),
+        _ORGS.c.name,
+        *(wire_column(c[name]) for name in _TIMESTAMPS),
         *_person_columns(_MODIFIER), *_person_columns(_STATUS_MODIFIER),
         *((c[name] for name in _DETAILS_COLUMNS) if details else ()),
     ]

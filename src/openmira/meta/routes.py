@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from openmira import __version__
@@ -25,6 +25,10 @@ class Health(BaseModel):
     api_version: str
     build_time: str
     commit_hash: str
+    state: Literal["ok", "degraded"] = Field(
+        description="`degraded`: serving, but not as configured (`reasons` says why)."
+    )
+    reasons: list[str]
 
 
 class Resolution(BaseModel):
@@ -39,11 +43,14 @@ def health(session: DbSession, runtime: Annotated[Runtime, Depends(get_runtime)]
     except Exception as exc:
         raise ServiceUnavailable("the database is not reachable") from exc
     settings = runtime.settings
+    reasons = [f"rate limiter: {why}" for why in (runtime.limiter.degraded(),) if why]
     data = Health(
         api_name="OpenMira Public API",
         api_version=__version__,
         build_time=settings.build_time,
         commit_hash=settings.commit_hash,
+        state="degraded" if reasons else "ok",
+        reasons=reasons,
     )
     return {"status": "OK", "data": data}
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from openmira.auth.budgets import give_back, take_all
 from openmira.credentials.models import KeyPair
 from openmira.credentials.service import authenticate_client
 from openmira.runtime import Runtime, get_runtime
@@ -22,6 +23,8 @@ from openmira.runtime import Runtime, get_runtime
 router = APIRouter(tags=["oauth"])
 
 FAILURE_WINDOW = 60.0
+# An address may fail this many times the per-client budget (summed over client IDs) before it is throttled.
+ADDRESS_FACTOR = 10
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -49,6 +52,8 @@ async def _read_fields(request: Request) -> dict[str, str]:
             body: Any = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
             raise _invalid_request("the body is not valid JSON") from None
+        except RecursionError:  # nested deeper than the parser goes: no field of ours is nested at all
+            raise _invalid_request("the JSON body is nested too deeply") from None
         if not isinstance(body, dict):
             raise _invalid_request("the JSON body must be an object")
     elif media_type == "application/x-www-form-urlencoded":
@@ -81,18 +86,37 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         raise _invalid_request("the Basic authorization header is malformed") from None
     if not sep:
         raise _invalid_request("the Basic authorization header is malformed")
-    return unquote(client_id), unquote(secret)
+    client_id, secret = unquote(client_id), unquote(secret)
+    # The header is base64, so the edge's NUL rule cannot see inside it: the same rule, here.
+    if "\x00" in client_id or "\x00" in secret:
+        raise _invalid_request("the Basic authorization header must not contain NUL characters")
+    return client_id, secret
 
 
-async def _throttled(runtime: Runtime, keys: list[str]) -> None:
+async def _reserve(runtime: Runtime, budgets: list[tuple[str, int]]) -> list[str]:
+    """Take a slot of each failure budget before the secret is checked (atomically: N concurrent wrong
+    secrets are N attempts, where checking first and counting after let 100 concurrent guesses through),
+    or a 429 if one is spent. The slots are given back when the secret is right: only failures count."""
+    taken, refusal = await take_all(runtime.limiter, budgets, FAILURE_WINDOW)
+    if refusal is not None:
+        raise OAuthError(
+            429, "slow_down", "too many failed attempts; try again later", {"Retry-After": str(refusal.retry_after)}
+        )
+    return taken
+
+
+def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tuple[str, int]]:
+    """Failures are counted per (client ID, address), so wrong secrets sent from one place never lock out
+    the right secret sent from another; and per address over all client IDs, with ten times the room, so a
+    few unknown IDs do not lock out everyone behind one NAT but spraying many IDs from one place is slowed.
+    There is no budget per client ID alone: that one let anybody lock out any key's owner, and secrets of
+    384 random bits need no protection from guessing spread over many addresses."""
     limit = runtime.settings.token_failure_limit
-    for key in keys:
-        decision = await runtime.limiter.hit(key, limit, FAILURE_WINDOW, consume=False)
-        if not decision.allowed:
-            raise OAuthError(
-                429, "slow_down", "too many failed attempts; try again later",
-                {"Retry-After": str(decision.retry_after)},
-            )
+    return [
+        # "|" is in no address, so no (address, client ID) pair can name another pair's key.
+        (f"tokenfail:pair:{address}|{client_id[:64]}", limit),
+        (f"tokenfail:ip:{address}", limit * ADDRESS_FACTOR),
+    ]
 
 
 @router.post("/oauth/token", summary="Obtain an access token (client-credentials grant)")
@@ -122,16 +146,18 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
         raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)} (a URL may end with /)")
 
     client_ip = request.client.host if request.client else "unknown"
-    failure_keys = [f"tokenfail:client:{client_id[:64]}", f"tokenfail:ip:{client_ip}"]
-    await _throttled(runtime, failure_keys)
-    issued = await run_in_threadpool(_authenticate_and_issue, runtime, client_id, client_secret)
-    if issued is None:
-        for key in failure_keys:
-            await runtime.limiter.hit(key, runtime.settings.token_failure_limit, FAILURE_WINDOW)
+    reserved = await _reserve(runtime, _failure_budgets(runtime, client_id, client_ip))
+    try:
+        issued = await run_in_threadpool(_authenticate_and_issue, runtime, client_id, client_secret)
+    except BaseException:
+        await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
+        raise
+    if issued is None:  # the reserved slots stay taken: they are this failure's record
         raise OAuthError(
             401, "invalid_client", "client authentication failed",
             {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
         )
+    await give_back(runtime.limiter, reserved)
     pair, token = issued
     body = {
         "access_token": token,

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, Conflict, NotFound
+from openmira.core.text import ORG_NAME_MAX, stored_text
 from openmira.orgs.models import License, Organization, OrgKind
 
 
@@ -19,10 +20,7 @@ def get_org(session: Session, org_id: uuid.UUID) -> Organization:
 
 
 def _valid_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise BadRequest.param("name", "must be 1 to 200 characters", "body")
-    return name
+    return stored_text("name", name, ORG_NAME_MAX, required=True)
 
 
 def create_org(

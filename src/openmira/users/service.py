@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, Conflict, NotFound
+from openmira.core.text import PERSON_NAME_MAX, stored_text
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
 from openmira.users.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -49,8 +50,8 @@ def create_user(
         id=user_id or uuid.uuid4(),
         org_id=org_id,
         email=email,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+        first_name=stored_text("first_name", first_name, PERSON_NAME_MAX),
+        last_name=stored_text("last_name", last_name, PERSON_NAME_MAX),
         password_hash=hash_password(password) if password else None,
         roles=[UserRole(role_id=int(r)) for r in sorted(set(roles))],
     )

@@ -27,7 +27,8 @@ from openmira import __version__
 from openmira.db.base import utcnow
 from openmira.webhooks.addresses import HostPolicy, IPAddress, resolve, url_host
 from openmira.webhooks.crypto import SecretBox, sign
-from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from openmira.webhooks.events import delivery_body
+from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventPayload
 
 log = logging.getLogger("openmira.webhooks")
 
@@ -196,11 +197,10 @@ def _record(
 def _load(sessions: sessionmaker[Session], delivery_id: uuid.UUID, token: uuid.UUID) -> tuple[Any, ...] | None:
     with sessions() as session:
         row = session.execute(
-            select(
-                WebhookDelivery.payload, WebhookDelivery.event, WebhookEndpoint.id, WebhookEndpoint.url,
-                WebhookEndpoint.secret_encrypted,
-            )
+            select(WebhookEventPayload, WebhookEndpoint.id, WebhookEndpoint.url, WebhookEndpoint.secret_encrypted)
+            .select_from(WebhookDelivery)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .join(WebhookEventPayload, WebhookEventPayload.id == WebhookDelivery.payload_id)
             .where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_token == token)
         ).first()
         return tuple(row) if row is not None else None
@@ -227,7 +227,8 @@ def deliver_due(
         loaded = _load(sessions, delivery_id, token)
         if loaded is None:
             continue
-        payload, event, endpoint_id, url, secret_encrypted = loaded
+        event_payload, endpoint_id, url, secret_encrypted = loaded
+        event, payload = event_payload.event, delivery_body(delivery_id, event_payload)
         at = now()
         try:
             secret = config.secrets.decrypt(secret_encrypted)

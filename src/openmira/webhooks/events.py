@@ -1,9 +1,9 @@
 """The events webhooks receive, and the one function that queues them.
 
-``emit`` writes one delivery row per subscribed, enabled endpoint in the caller's session, so the
-delivery commits or rolls back with the change it reports (a transactional outbox). Which endpoints
-hear an organization's events is decided by ``auth.scope.event_audience``: the organization's own and,
-for a licensed MSP sub-account, its MSP's.
+``emit`` writes the event once (``WebhookEventPayload``) and one small delivery row per subscribed, enabled
+endpoint in the caller's session, so the deliveries commit or roll back with the change they report (a
+transactional outbox). Which endpoints hear an organization's events is decided by
+``auth.scope.event_audience``: the organization's own and, for a licensed MSP sub-account, its MSP's.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from openmira.auth.scope import event_audience
 from openmira.core.wire import format_timestamp
 from openmira.db.base import utcnow
-from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventPayload
 
 EVENTS: dict[str, str] = {
     "finding.created": "A finding was created.",
@@ -46,14 +46,33 @@ def envelope(
     }
 
 
-def queue(
-    session: Session, endpoint: WebhookEndpoint, event: str, org_id: uuid.UUID, data: dict[str, Any]
-) -> WebhookDelivery:
-    delivery_id = uuid.uuid4()
-    now = utcnow()
+def delivery_body(delivery_id: uuid.UUID, payload: WebhookEventPayload) -> dict[str, Any]:
+    """The exact JSON body of one delivery of ``payload``."""
+    return envelope(delivery_id, payload.event, payload.org_id, payload.data, payload.created)
+
+
+def stored_body(session: Session, delivery: WebhookDelivery) -> dict[str, Any]:
+    """The body of a stored delivery, from its event."""
+    return delivery_body(delivery.id, session.get_one(WebhookEventPayload, delivery.payload_id))
+
+
+def record(session: Session, event: str, org_id: uuid.UUID, data: dict[str, Any]) -> WebhookEventPayload:
+    payload = WebhookEventPayload(id=uuid.uuid4(), event=event, org_id=org_id, data=data, created=utcnow())
+    session.add(payload)
+    return payload
+
+
+def purge_unused(session: Session) -> None:
+    """Delete the events no delivery points to any more (after an endpoint and its deliveries are deleted).
+    A scan of the events, run only on endpoint deletion, which is rare."""
+    used = select(WebhookDelivery.id).where(WebhookDelivery.payload_id == WebhookEventPayload.id)
+    session.execute(delete(WebhookEventPayload).where(~used.exists()))
+
+
+def queue(session: Session, endpoint: WebhookEndpoint, payload: WebhookEventPayload) -> WebhookDelivery:
     delivery = WebhookDelivery(
-        id=delivery_id, endpoint_id=endpoint.id, event=event, payload=envelope(delivery_id, event, org_id, data, now),
-        status=DeliveryStatus.PENDING, attempts=0, created=now, next_attempt=now,
+        id=uuid.uuid4(), endpoint_id=endpoint.id, event=payload.event, payload_id=payload.id, event_payload=payload,
+        status=DeliveryStatus.PENDING, attempts=0, created=payload.created, next_attempt=payload.created,
     )
     session.add(delivery)
     return delivery
@@ -78,7 +97,7 @@ def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> li
     listening = [e for e in endpoints if event in e.events]
     if not listening:
         return []
-    body = data() if callable(data) else data
-    deliveries = [queue(session, e, event, org_id, body) for e in listening]
+    payload = record(session, event, org_id, data() if callable(data) else data)
+    deliveries = [queue(session, e, payload) for e in listening]
     session.flush()
     return deliveries

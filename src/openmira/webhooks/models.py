@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmira.db.base import Base, Timestamped, utcnow
 
@@ -35,6 +35,22 @@ class WebhookEndpoint(Timestamped, Base):
     secret_encrypted: Mapped[str] = mapped_column(Text)
 
 
+class WebhookEventPayload(Base):
+    """What happened, stored once however many endpoints hear it: each delivery points here, and its body
+    is this plus its own ID (``events.envelope``). Without it one event to an organization with many
+    endpoints wrote its (possibly large) data once per endpoint."""
+
+    __tablename__ = "webhook_event_payloads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event: Mapped[str] = mapped_column(String(64))
+    # The organization the event happened in. No foreign key: an MSP endpoint's deliveries of a deleted
+    # sub-account's events stay readable; a payload no delivery points to is purged (events.purge_unused).
+    org_id: Mapped[uuid.UUID] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
@@ -45,8 +61,12 @@ class WebhookDelivery(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(64))
-    # The JSON body sent, exactly: {id, event, created, org_id, data}.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The event; the JSON body sent is {id: this delivery's ID, event, created, org_id, data} of it.
+    payload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_event_payloads.id", ondelete="CASCADE"), index=True
+    )
+    # Only so that a flush writes the event before its deliveries; read through events.stored_body.
+    event_payload: Mapped[WebhookEventPayload] = relationship(lazy="raise")
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     response_status: Mapped[int | None] = mapped_column(Integer)

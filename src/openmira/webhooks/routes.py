@@ -12,8 +12,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
+from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
 from openmira.runtime import Runtime, get_runtime
 from openmira.webhooks import service
 from openmira.webhooks.events import EventName
@@ -56,6 +58,12 @@ def get_webhooks(
     status_code=201,
     response_model=Envelope[WebhookWithSecret],
     summary="Create a webhook endpoint (its signing secret is shown only in this answer)",
+    responses={
+        409: {
+            "description": f"The organization already has {WEBHOOK_ENDPOINTS_MAX} endpoints",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
 )
 def create_webhook(
     body: WebhookIn, session: DbSession, scope: Scoped, principal: WritePrincipal, runtime: RuntimeDep

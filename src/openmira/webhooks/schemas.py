@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from openmira.core.text import NO_NUL
+from openmira.core.text import NO_NUL, WEBHOOK_DESCRIPTION_MAX
 from openmira.core.wire import Timestamp
 from openmira.webhooks.addresses import URL_MAX_LENGTH, URL_PATTERN, url_problem
 from openmira.webhooks.events import EVENTS
@@ -26,7 +26,7 @@ class WebhookIn(BaseModel):
         max_length=URL_MAX_LENGTH,
         json_schema_extra={"pattern": URL_PATTERN},
     )
-    description: str = Field(default="", max_length=500, pattern=NO_NUL)
+    description: str = Field(default="", max_length=WEBHOOK_DESCRIPTION_MAX, pattern=NO_NUL)
     events: list[str] = Field(
         min_length=1,
         max_length=len(EVENTS),

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from openmira.core.errors import BadRequest
+from openmira.core.errors import BadRequest, Conflict
 from openmira.core.lookup import one_or_404
 from openmira.core.paging import PageRequest, paginate, parse_order_by
+from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
 from openmira.db.base import utcnow
 from openmira.webhooks import events
 from openmira.webhooks.addresses import HostPolicy, url_host
@@ -40,8 +41,8 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
     return DeliveryOut(**_delivery_fields(delivery))
 
 
-def delivery_detail(delivery: WebhookDelivery) -> DeliveryDetail:
-    return DeliveryDetail(**_delivery_fields(delivery), payload=delivery.payload)
+def delivery_detail(session: Session, delivery: WebhookDelivery) -> DeliveryDetail:
+    return DeliveryDetail(**_delivery_fields(delivery), payload=events.stored_body(session, delivery))
 
 
 def _delivery_fields(d: WebhookDelivery) -> dict[str, Any]:
@@ -81,6 +82,9 @@ def create_endpoint(
     session: Session, owner: uuid.UUID, body: WebhookIn, policy: HostPolicy, box: SecretBox
 ) -> WebhookWithSecret:
     _check_allowed(policy, body.url)
+    held = session.scalar(select(func.count()).where(WebhookEndpoint.org_id == owner)) or 0
+    if held >= WEBHOOK_ENDPOINTS_MAX:
+        raise Conflict(f"an organization may have at most {WEBHOOK_ENDPOINTS_MAX} webhook endpoints; delete one first")
     secret = new_signing_secret()
     now = utcnow()
     endpoint = WebhookEndpoint(
@@ -109,6 +113,7 @@ def delete_endpoint(session: Session, org_ids: Iterable[uuid.UUID], webhook_id: 
     gone = endpoint_out(endpoint)
     session.delete(endpoint)  # its deliveries go with it (ON DELETE CASCADE)
     session.flush()
+    events.purge_unused(session)
     return gone
 
 
@@ -127,9 +132,9 @@ def send_test(session: Session, org_ids: Iterable[uuid.UUID], webhook_id: uuid.U
     """A ``ping`` for this endpoint alone, whatever its events and even when disabled (an explicit check)."""
     endpoint = get_endpoint(session, org_ids, webhook_id)
     data = {"webhook_id": str(endpoint.id), "message": "A test delivery from OpenMira."}
-    delivery = events.queue(session, endpoint, events.PING, endpoint.org_id, data)
+    delivery = events.queue(session, endpoint, events.record(session, events.PING, endpoint.org_id, data))
     session.flush()
-    return delivery_detail(delivery)
+    return delivery_detail(session, delivery)
 
 
 def _deliveries_query(org_ids: Iterable[uuid.UUID], webhook_id: uuid.UUID) -> Select[tuple[WebhookDelivery]]:
@@ -164,4 +169,4 @@ def get_delivery(
     session: Session, org_ids: Iterable[uuid.UUID], webhook_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> DeliveryDetail:
     stmt = _deliveries_query(org_ids, webhook_id).where(WebhookDelivery.id == delivery_id)
-    return delivery_detail(one_or_404(session, stmt, "delivery", delivery_id))
+    return delivery_detail(session, one_or_404(session, stmt, "delivery", delivery_id))

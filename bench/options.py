@@ -74,7 +74,9 @@ def parser() -> argparse.ArgumentParser:
         help="wrk connection counts (one wrk thread); every figure is taken at each, e.g. 4,32 [quick 4, full 4,32]",
     )
     p.add_argument("--seed", type=int, default=1, help="openmira seed --seed [1]")
-    p.add_argument("--rate-limit", type=int, default=100_000, help="OPENMIRA_RATE_LIMIT per key pair [100000]")
+    p.add_argument(
+        "--rate-limit", type=int, default=100_000, help="OPENMIRA_RATE_LIMIT and OPENMIRA_MSP_RATE_LIMIT [100000]"
+    )
     p.add_argument(
         "--pg-url",
         default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test"),

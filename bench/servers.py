@@ -105,6 +105,7 @@ def openmira(
     env = {
         "OPENMIRA_DATABASE_URL": database_url,
         "OPENMIRA_RATE_LIMIT": str(rate_limit),
+        "OPENMIRA_MSP_RATE_LIMIT": str(rate_limit),
         "OPENMIRA_LOG_LEVEL": "warning",
     }
     if redis_url:

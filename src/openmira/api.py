@@ -31,6 +31,7 @@ from openmira.findings.routes import router as findings_router
 from openmira.meta.routes import router as meta_router
 from openmira.msp.routes import account_router as msp_account_router
 from openmira.msp.routes import accounts_router as msp_accounts_router
+from openmira.operations import operation_id
 from openmira.runtime import Runtime
 from openmira.users.routes import router as users_router
 from openmira.webhooks.routes import router as webhooks_router
@@ -57,17 +58,12 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _operation_ids(prefix: str) -> Callable[[APIRoute], str]:
-    return lambda route: f"{prefix}{route.name}"
-
-
 def _mount(
     api: FastAPI,
     resources: list[APIRouter],
     *,
     prefix: str = "",
     scope: Callable[..., Any] | None = None,
-    id_prefix: str = "",
     only: str | None = None,
     skip: Collection[APIRoute] = (),
 ) -> None:
@@ -100,7 +96,8 @@ def _mount(
                 include_in_schema=route.include_in_schema,
                 openapi_extra=route.openapi_extra,
                 route_class_override=type(route),
-                generate_unique_id_function=_operation_ids(id_prefix),
+                # Blumira's operationId (operations.py), found by the route's method and full path.
+                generate_unique_id_function=operation_id,
             )
 
 
@@ -127,19 +124,18 @@ def create_api(runtime: Runtime) -> FastAPI:
     # Routes are matched in this order, the first that fits wins: the findings lists first (most of the
     # traffic, matched with the fewest tries); the all-accounts findings also before /msp/accounts/{account_id}
     # would take "findings" for an account ID.
-    _mount(api, [findings_router], prefix="/msp/accounts", scope=msp_licensed_scope,
-           id_prefix="msp_all_accounts_", only="get_findings")
+    _mount(api, [findings_router], prefix="/msp/accounts", scope=msp_licensed_scope, only="get_findings")
     _mount(api, [*TENANT_ROUTERS, *ORG_ONLY_ROUTERS], prefix="/org", scope=org_scope)
     _mount(api, [meta_router])
-    _mount(api, [msp_accounts_router, msp_account_router, basis_rules_router], id_prefix="msp_")
+    _mount(api, [msp_accounts_router, msp_account_router, basis_rules_router])
     # The MSP's finding by ID is the details shape (findings.routes.msp_finding_router).
     org_finding = [r for r in findings_router.routes if isinstance(r, APIRoute) and r.name == "get_finding"]
     _mount(api, [msp_finding_router, *TENANT_ROUTERS], prefix="/msp/accounts/{account_id}", scope=msp_account_scope,
-           id_prefix="msp_", skip=org_finding)
+           skip=org_finding)
     # The webhook handlers once more, for what the MSP itself owns.
-    _mount(api, [webhooks_router], prefix="/msp", scope=msp_self_scope, id_prefix="msp_")
+    _mount(api, [webhooks_router], prefix="/msp", scope=msp_self_scope)
     install_docs_ui(api)
-    _document_problems(api)
+    _complete_document(api)
     return api
 
 
@@ -160,37 +156,62 @@ _BODY_PROBLEMS = {
 _NOT_READY = {"503": _problem_doc("Not ready: the database is not reachable")}
 
 
-def _document_problems(api: FastAPI) -> None:
-    """FastAPI documents validation failures as 422; this API answers them with a 400 problem.
+# Operations that need no token (the middleware's PUBLIC_PATHS that are operations).
+_PUBLIC_PATHS = {"/health"}
+_OAUTH2 = {
+    "type": "oauth2",
+    "description": (
+        "The client-credentials grant at this server's token endpoint: Swagger UI's Authorize fetches the "
+        "token from a Client ID and Secret."
+    ),
+    # A relative reference, resolved against the server (OpenAPI 3.1): the token endpoint of whatever
+    # address the document was read from, as for `servers`, so the UI works behind any host name.
+    "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+}
 
-    Every operation but the health check needs a bearer token (checked by ``ApiAuthMiddleware``).
+
+def _document_security(schema: dict[str, Any]) -> None:
+    """Every operation but the health check needs a token (checked by ``ApiAuthMiddleware``, not by a route
+    dependency), from either scheme: pasted (bearerAuth) or fetched from a Client ID and Secret (oauth2)."""
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes.update({SECURITY_SCHEME_NAME: SECURITY_SCHEME, "oauth2": _OAUTH2})
+    for path, path_item in schema.get("paths", {}).items():
+        for operation in path_item.values():
+            if path not in _PUBLIC_PATHS:
+                operation["security"] = [{SECURITY_SCHEME_NAME: []}, {"oauth2": []}]
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    """FastAPI documents validation failures as 422; this API answers them with a 400 problem.
 
     It also documents what the middlewares answer before routing: 414 on every operation, 413 and 415 on
     operations with a body, 503 on the readiness check.
     """
+    for path, path_item in schema.get("paths", {}).items():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            responses.pop("422", None)
+            responses.update(_REQUEST_LIMITS)
+            if "requestBody" in operation:
+                responses.update(_BODY_PROBLEMS)
+            if path in _PUBLIC_PATHS:
+                for code in ("401", "403", "404", "429"):
+                    responses.pop(code, None)
+                responses.update(_NOT_READY)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+
+
+def _complete_document(api: FastAPI) -> None:
+    """What FastAPI's document lacks: the problem answers and the security schemes, added once, when built."""
     build = api.openapi
 
     def openapi() -> dict[str, Any]:
-        if api.openapi_schema is not None:
-            return api.openapi_schema
-        schema = build()
-        schema.setdefault("components", {}).setdefault("securitySchemes", {})[SECURITY_SCHEME_NAME] = SECURITY_SCHEME
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                operation["security"] = [{SECURITY_SCHEME_NAME: []}]
-                responses = operation.get("responses", {})
-                responses.pop("422", None)
-                responses.update(_REQUEST_LIMITS)
-                if "requestBody" in operation:
-                    responses.update(_BODY_PROBLEMS)
-                if operation.get("operationId") == "health":
-                    operation.pop("security", None)
-                    for code in ("401", "403", "404", "429"):
-                        responses.pop(code, None)
-                    responses.update(_NOT_READY)
-        for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
-        api.openapi_schema = schema
-        return schema
+        if api.openapi_schema is None:
+            schema = build()
+            _document_problems(schema)
+            _document_security(schema)
+            api.openapi_schema = schema
+        return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]

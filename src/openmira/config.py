@@ -10,6 +10,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 API_PREFIX = "/public-api/v1"
+# The highest requests-per-second limit, of the deployment's settings and of one key pair's own.
+MAX_RATE_LIMIT = 100_000
 # Where the repository's quick start kept its data before the default became a per-user directory.
 LEGACY_DATA_DIR = Path("data")
 
@@ -44,7 +46,14 @@ class Settings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", description="The server's public base URL.")
     issuer: str | None = Field(default=None, description="Token issuer; default: public_url with a trailing slash.")
     token_lifetime: int = Field(default=2_592_000, ge=60, le=31_536_000)
-    rate_limit: int = Field(default=10, ge=1, le=100_000, description="Requests per second per key pair.")
+    rate_limit: int = Field(
+        default=10, ge=1, le=MAX_RATE_LIMIT,
+        description="Requests per second per organization key pair (unless the pair has its own limit).",
+    )
+    msp_rate_limit: int = Field(
+        default=100, ge=1, le=MAX_RATE_LIMIT,
+        description="Requests per second per MSP key pair (unless the pair has its own limit).",
+    )
     token_failure_limit: int = Field(default=10, ge=1, description="Failed token requests per minute before 429.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     agent_command_delay: float = Field(

@@ -234,4 +234,8 @@ def test_msp_reads_a_sub_account(
 def test_operation_ids(client: TestClient) -> None:
     schema = client.get(f"{API}/openapi.json").json()
     ops = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
-    assert {"get_devices", "get_device", "get_keys", "get_key", "msp_get_devices", "msp_get_key"} <= ops
+    assert {
+        "api.controller.direct_org.get_agents_devices", "api.controller.direct_org.get_agents_device",
+        "api.controller.direct_org.get_agents_keys", "api.controller.direct_org.get_agents_key",
+        "api.controller.msp.get_account_agents_devices", "api.controller.msp.get_agents_key",
+    } <= ops

@@ -25,16 +25,46 @@ def test_authorize_and_try_it_out(page: Any, server: LiveServer, db: Session, ba
     page.goto(f"{API}/ui/")
     page.wait_for_selector(".swagger-ui .information-container")
     page.get_by_role("button", name="Authorize").first.click()
-    page.locator(".modal-ux input").first.fill(token)
-    page.locator(".modal-ux .auth-btn-wrapper button.authorize").click()
-    page.locator(".modal-ux .auth-btn-wrapper button.btn-done").click()
+    bearer = page.locator(".modal-ux .auth-container").filter(has_text="bearerAuth")
+    bearer.locator("input").first.fill(token)
+    bearer.locator("button.authorize").click()
+    bearer.locator("button.btn-done").click()
 
-    operation = page.locator("#operations-users-get_users")
+    _try_org_users(page)
+    shot(page, backend, "12-swagger-ui")
+    assert hosts == {urlparse(server.url).netloc}, f"the docs page reached out to {hosts}"
+
+
+def test_authorize_fetches_a_token_from_client_id_and_secret(
+    page: Any, server: LiveServer, db: Session  # noqa: F811
+) -> None:
+    """The oauth2 scheme: Authorize posts the Client ID and Secret to the token endpoint itself."""
+    org = create_org(db, "Docs Org")
+    issued = create_key_pair(db, org.id)
+    db.commit()
+    token_calls: list[int] = []
+    page.on("response", lambda r: token_calls.append(r.status) if r.url.endswith("/oauth/token") else None)
+
+    page.goto(f"{API}/ui/")
+    page.wait_for_selector(".swagger-ui .information-container")
+    page.get_by_role("button", name="Authorize").first.click()
+    oauth2 = page.locator(".modal-ux .auth-container").filter(has_text="oauth2")
+    oauth2.locator('input[data-name="clientId"]').fill(issued.pair.client_id)
+    oauth2.locator('input[data-name="clientSecret"]').fill(issued.client_secret)
+    oauth2.locator("button.authorize").click()
+    oauth2.get_by_role("button", name="Remove authorization").wait_for()  # "Logout": a token was obtained
+    oauth2.locator("button.btn-done").click()
+    assert token_calls == [200]
+
+    _try_org_users(page)
+
+
+def _try_org_users(page: Any) -> None:  # noqa: F811
+    """Try it out on GET /org/users: a 200 means the token Authorize holds was sent."""
+    operation = page.locator(".opblock").filter(has=page.locator('.opblock-summary-path[data-path="/org/users"]'))
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
     status = operation.locator(".live-responses-table .response .response-col_status").first
     status.wait_for()
     assert status.inner_text().strip().startswith("200")
-    shot(page, backend, "12-swagger-ui")
-    assert hosts == {urlparse(server.url).netloc}, f"the docs page reached out to {hosts}"

@@ -62,9 +62,32 @@ def test_organizations_users_and_key_pairs_round_trip(database_url: str, db: Ses
     assert as_json(database_url, "credentials", "list", "--org", sub["id"]) == []
 
 
+def test_a_key_pairs_own_rate_limit_is_set_and_cleared(database_url: str, db: Session, client: TestClient) -> None:
+    msp = as_json(database_url, "orgs", "create", "--name", "Dashboards MSP", "--msp")
+    created = as_json(database_url, "credentials", "create", "--org", msp["id"], "--rate-limit", "25")
+    assert created["rate_limit"] == 25
+    token = get_token(client, created["client_id"], created["client_secret"])
+    answer = client.get(f"{API}/org/users", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.headers["x-ratelimit-limit"] == "25"
+
+    assert as_json(database_url, "credentials", "set-limit", created["client_id"], "250")["rate_limit"] == 250
+    assert as_json(database_url, "credentials", "list", "--org", msp["id"])[0]["rate_limit"] == 250
+    assert "250/s" in openmira(database_url, "credentials", "list", "--org", msp["id"]).stdout
+    assert as_json(database_url, "credentials", "set-limit", created["client_id"], "--clear")["rate_limit"] is None
+    assert as_json(database_url, "credentials", "list", "--org", msp["id"])[0]["rate_limit"] is None
+    plain = as_json(database_url, "credentials", "create", "--org", msp["id"])
+    assert plain["rate_limit"] is None
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["credentials", "set-limit", "no-such-client", "5"], "no key pair"),
+        (["credentials", "set-limit", "no-such-client"], "either n or --clear"),
+        (["credentials", "set-limit", "no-such-client", "5", "--clear"], "either n or --clear"),
+        (["credentials", "set-limit", "no-such-client", "0"], "greater than or equal to 1"),
+        (["credentials", "create", "--org", "00000000-0000-4000-8000-000000000000", "--rate-limit", "100001"],
+         "less than or equal to 100000"),
         (["credentials", "create", "--org", "00000000-0000-4000-8000-000000000000"], "no organization"),
         (["credentials", "rotate", "no-such-client"], "no key pair"),
         (["credentials", "delete", "no-such-client"], "no key pair"),

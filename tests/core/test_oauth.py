@@ -40,7 +40,16 @@ def _oauth_error(response, status: int, error: str) -> dict[str, str]:  # type: 
 
 
 @pytest.mark.parametrize("form", [False, True], ids=["json", "form"])
-@pytest.mark.parametrize("audience", ["public-api", "https://api.blumira.com/public-api/v1", f"{PUBLIC_URL}{API}"])
+@pytest.mark.parametrize(
+    "audience",
+    [
+        "public-api",
+        "https://api.blumira.com/public-api/v1",
+        "https://api.blumira.com/public-api/v1/",  # as some real clients spell it
+        f"{PUBLIC_URL}{API}",
+        f"{PUBLIC_URL}{API}/",
+    ],
+)
 def test_token_from_both_body_forms_and_audiences_works_on_the_api(
     client: TestClient, tenant: Tenant, form: bool, audience: str
 ) -> None:
@@ -105,6 +114,10 @@ def test_unknown_client_and_wrong_secret_get_the_same_answer(client: TestClient,
         ({"client_id": None}, 400, "invalid_request", "client_id"),
         ({"client_secret": None}, 400, "invalid_request", "client_secret"),
         ({"audience": "https://evil.example/api"}, 400, "invalid_request", "public-api"),
+        # The allowance is one trailing slash on a URL, nothing looser.
+        ({"audience": "https://api.blumira.com/public-api/v1//"}, 400, "invalid_request", "public-api"),
+        ({"audience": "public-api/"}, 400, "invalid_request", "public-api"),
+        ({"audience": "https://api.blumira.com/public-api"}, 400, "invalid_request", "public-api"),
     ],
 )
 def test_token_request_errors(

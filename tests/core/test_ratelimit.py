@@ -1,4 +1,5 @@
-"""Rate limiting: 10 requests per second per key pair, on the in-process limiter and on Redis."""
+"""Rate limiting: 10 requests per second per organization key pair and 100 per MSP key pair (or the pair's
+own limit), on the in-process limiter and on Redis."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from openmira.app import create_app
 from openmira.auth.ratelimit import InProcessLimiter, RateLimiter
+from openmira.config import Settings
+from openmira.core.errors import BadRequest
 from openmira.credentials.models import KeyPair
+from openmira.credentials.service import set_rate_limit
 from openmira.runtime import Runtime
 from tests.conftest import make_runtime, make_settings
-from tests.helpers import API, Tenant, assert_problem
+from tests.helpers import API, Tenant, assert_problem, make_tenant
 
 USERS = f"{API}/org/users"
 
@@ -60,9 +65,22 @@ def test_window_slides_rather_than_resetting_on_the_second(limiter: RateLimiter)
     _run(scenario())
 
 
+def test_the_limits_default_to_10_and_100_and_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENMIRA_RATE_LIMIT", "OPENMIRA_MSP_RATE_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    assert (Settings().rate_limit, Settings().msp_rate_limit) == (10, 100)
+    monkeypatch.setenv("OPENMIRA_RATE_LIMIT", "7")
+    monkeypatch.setenv("OPENMIRA_MSP_RATE_LIMIT", "250")
+    assert (Settings().rate_limit, Settings().msp_rate_limit) == (7, 250)
+    monkeypatch.setenv("OPENMIRA_MSP_RATE_LIMIT", "0")
+    with pytest.raises(ValidationError, match="msp_rate_limit"):
+        Settings()
+
+
 @pytest.fixture
 def limited_client(runtime: Runtime, limiter: RateLimiter, db: Session):  # type: ignore[no-untyped-def]
-    settings = make_settings(runtime.settings.database_url or "", rate_limit=10)
+    """The deployment defaults: 10 per second for an organization's key pairs, 100 for an MSP's."""
+    settings = make_settings(runtime.settings.database_url or "", rate_limit=10, msp_rate_limit=100)
     limited = make_runtime(settings, runtime.engine, limiter)
     with TestClient(create_app(settings, limited)) as client:
         yield client
@@ -96,6 +114,48 @@ def test_a_key_pair_can_have_its_own_limit(limited_client: TestClient, tenant: T
     db.commit()
     codes = [limited_client.get(USERS, headers=tenant.rw.headers).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(("msp", "limit"), [(False, 10), (True, 100)], ids=["org-key", "msp-key"])
+def test_a_burst_of_17_like_blumiras_msp_dashboard(
+    limited_client: TestClient, db: Session, msp: bool, limit: int
+) -> None:
+    """Blumira's MSP dashboard sends 17 requests at once with one MSP token: all pass on an MSP key pair;
+    an organization key pair keeps 10 per second."""
+    pair = make_tenant(db, limited_client, "Burst", msp=msp).rw
+    start = time.monotonic()
+    responses = [limited_client.get(USERS, headers=pair.headers) for _ in range(17)]
+    elapsed = time.monotonic() - start
+    assert all(r.headers["x-ratelimit-limit"] == str(limit) for r in responses)
+    if msp:  # 17 of a budget of 100: no timing can refuse one
+        assert [r.status_code for r in responses] == [200] * 17
+    if elapsed >= 1.0:
+        pytest.skip("the machine was too slow to send 17 requests within one second")
+    assert [r.status_code for r in responses] == [200] * min(17, limit) + [429] * max(0, 17 - limit)
+    assert responses[-1].headers["x-ratelimit-remaining"] == str(max(0, limit - 17))
+
+
+def test_an_msp_key_pair_can_have_its_own_limit_and_lose_it(limited_client: TestClient, db: Session) -> None:
+    pair = make_tenant(db, limited_client, "Own limit", msp=True).rw
+    set_rate_limit(db, pair.client_id, 3)
+    db.commit()
+    start = time.monotonic()
+    responses = [limited_client.get(USERS, headers=pair.headers) for _ in range(4)]
+    assert all(r.headers["x-ratelimit-limit"] == "3" for r in responses)
+    if time.monotonic() - start < 1.0:
+        assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    set_rate_limit(db, pair.client_id, None)
+    db.commit()
+    runtime: Runtime = limited_client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.credentials.invalidate(pair.client_id)  # as the process that makes a change does; others: 1 s
+    assert limited_client.get(USERS, headers=pair.headers).headers["x-ratelimit-limit"] == "100"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 100_001])
+def test_a_key_pairs_own_limit_is_checked(db: Session, tenant: Tenant, bad: int) -> None:
+    with pytest.raises(BadRequest) as refused:
+        set_rate_limit(db, tenant.rw.client_id, bad)
+    assert [p["name"] for p in refused.value.invalid_params] == ["rate_limit"]
 
 
 def test_unauthenticated_requests_do_not_spend_a_budget(limited_client: TestClient, tenant: Tenant) -> None:

@@ -166,7 +166,7 @@ def test_basis_rules_are_for_msp_keys_only(
     assert one.json()["data"]["description"] == "Detects possible kerberoasting activity."
     assert_problem(client.get(f"{BASIS}/{uuid.uuid4()}", headers=msp.ro.headers), 404)
     assert_problem(client.get(f"{BASIS}/{world['mine'][0].id}", headers=msp.ro.headers), 404)
-    assert_problem(client.get(f"{BASIS}/nope", headers=msp.ro.headers), 400, "basis_rule_id")
+    assert_problem(client.get(f"{BASIS}/nope", headers=msp.ro.headers), 400, "rule_id")
     for url in (BASIS, f"{BASIS}/{world['basis'][0].id}"):
         assert_problem(client.get(url, headers=tenant.rw.headers), 403)
         assert_problem(client.get(url), 401)
@@ -203,11 +203,13 @@ def test_operation_ids(client: TestClient) -> None:
     schema = client.get(f"{API}/openapi.json").json()
     ops = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
     assert {
-        "get_detection_rules", "get_detection_rule", "msp_get_detection_rules", "msp_get_detection_rule",
-        "msp_get_basis_detection_rules", "msp_get_basis_detection_rule",
-        "get_agent_actions", "dispatch_agent_action", "get_agent_action",
-        "msp_dispatch_agent_action", "msp_get_agent_action",
+        "api.controller.direct_org.get_detection_rules_by_org", "api.controller.direct_org.get_detection_rule",
+        "api.controller.msp.get_detection_rules_by_account", "api.controller.msp.get_detection_rule_by_account",
+        "api.controller.msp.get_msp_detection_rules", "api.controller.msp.get_msp_detection_rule",
+        "api.controller.direct_org.get_action_catalog", "api.controller.direct_org.dispatch_action_endpoint",
+        "api.controller.direct_org.get_action_status",
+        "api.controller.msp.dispatch_account_agent_action", "api.controller.msp.get_account_agent_action",
     } <= ops
-    assert "msp_get_agent_actions" not in ops  # the contract lists no MSP action catalog
+    assert "/msp/accounts/{account_id}/agents/actions" not in schema["paths"]  # the contract lists no MSP catalog
     dispatch = schema["paths"]["/org/agents/devices/{device_id}/actions"]["post"]
     assert {"202", "409", "403", "404", "400"} <= set(dispatch["responses"])

@@ -23,7 +23,7 @@ OBJECT_PARAMS = {
     "key_id": "key_ids",
     "rule_id": "rule_ids",
     "command_id": "command_ids",
-    "webhook_id": "webhook_ids",
+    "id": "webhook_ids",  # Blumira's name for a webhook endpoint's ID
     "delivery_id": "delivery_ids",
 }
 
@@ -40,16 +40,20 @@ def _operations(client: TestClient) -> list[tuple[str, str, str]]:
     return sorted(operations, key=lambda op: op[0] == "DELETE")
 
 
-def _body(operation_id: str, account: Account) -> dict[str, Any] | None:
-    if operation_id.endswith("add_comment"):
+def _body(method: str, path: str, account: Account) -> dict[str, Any] | None:
+    """A valid body for the write at ``path``, known by the path's last segment (the same under /org and /msp)."""
+    if method not in ("POST", "PUT"):
+        return None
+    last = path.rsplit("/", 1)[-1]
+    if last == "comments":
         return {"body": "<p>checked</p>", "sender": str(account.user_ids[0])}
-    if operation_id.endswith("resolve_finding"):
+    if last == "resolve":
         return {"resolution": 20, "resolution_notes": "benign"}
-    if operation_id.endswith("assign_finding"):
+    if last == "assign":
         return {"owner_type": "responder", "owners": [str(account.user_ids[1])]}
-    if operation_id.endswith("dispatch_agent_action"):
+    if last == "actions":
         return {"action": "restart", "reason": "tenant matrix"}
-    if operation_id.endswith(("create_webhook", "update_webhook")):
+    if last in ("webhooks", "{id}"):
         return {"url": "https://changed.example.com/hook", "events": ["finding.resolved", "ping"]}
     return None
 
@@ -62,7 +66,9 @@ def _url(path: str, account_id: Any, objects: Account | Tenant) -> str:
         assert name in OBJECT_PARAMS, f"the tenant matrix does not know path parameter {name!r}: add it"
         if isinstance(objects, Tenant):  # an MSP itself: only its own webhooks
             return str(objects.extra[OBJECT_PARAMS[name]][0])
-        return str(getattr(objects, OBJECT_PARAMS[name])[0])
+        # Blumira names a basis rule's ID `rule_id` too; on that path it is one of the global catalog's.
+        basis = name == "rule_id" and path.startswith("/msp/basis-detection-rules")
+        return str(getattr(objects, "basis_rule_ids" if basis else OBJECT_PARAMS[name])[0])
 
     return API + re.sub(r"\{(\w+)\}", value, path)
 
@@ -99,7 +105,7 @@ def test_msp_operations_never_cross_tenants(client: TestClient, world: MspWorld,
             continue  # the account itself is the caller's own
         if case != "other-msp" and not any(f"{{{p}}}" in path for p in OBJECT_PARAMS):
             continue  # only the account in the path, and it is the caller's own
-        body = _body(operation_id, world.a1)
+        body = _body(method, path, world.a1)
         url = _url(path, account_id, objects)
         response = _call(client, method, url, headers, body)
         assert_problem(response, 404)
@@ -112,7 +118,7 @@ def test_the_same_msp_calls_with_own_ids_succeed(client: TestClient, world: MspW
         if not path.startswith("/msp/accounts/{account_id}"):
             continue
         response = _call(
-            client, method, _url(path, world.a1.id, world.a1), world.msp_a.rw.headers, _body(operation_id, world.a1)
+            client, method, _url(path, world.a1.id, world.a1), world.msp_a.rw.headers, _body(method, path, world.a1)
         )
         assert response.status_code < 300, (operation_id, response.text)
 
@@ -122,7 +128,7 @@ def test_org_operations_never_cross_organizations(client: TestClient, world: Msp
     for method, path, operation_id in _operations(client):
         if not path.startswith("/org/"):
             continue
-        body = _body(operation_id, world.plain_data)
+        body = _body(method, path, world.plain_data)
         for foreign in (world.a1, world.b1):
             url = _url(path, None, foreign)
             response = _call(client, method, url, headers, body)
@@ -139,23 +145,23 @@ def test_msp_own_webhooks_never_cross_tenants(client: TestClient, world: MspWorl
     operations = [op for op in _operations(client) if op[1].startswith("/msp/webhooks/")]
     assert len(operations) >= 7
     for method, path, operation_id in operations:
-        body = _body(operation_id, world.a1)
+        body = _body(method, path, world.a1)
         for foreign in (world.msp_b, world.a1, world.plain_data):
             url = _url(path, None, foreign)
             response = _call(client, method, url, headers, body)
             assert_problem(response, 404)
             assert "example.com/hook" not in response.text, (operation_id, url)
     for method, path, operation_id in operations:
-        own = _call(client, method, _url(path, None, world.msp_a), headers, _body(operation_id, world.a1))
+        own = _call(client, method, _url(path, None, world.msp_a), headers, _body(method, path, world.a1))
         assert own.status_code < 300, (operation_id, own.text)
 
 
 def test_msp_writes_through_an_org_key_are_refused(client: TestClient, world: MspWorld) -> None:
     writes = [op for op in _operations(client) if op[1].startswith("/msp/") and op[0] != "GET"]
     assert writes
-    for method, path, operation_id in writes:
+    for method, path, _ in writes:
         response = _call(
-            client, method, _url(path, world.a1.id, world.a1), world.plain.rw.headers, _body(operation_id, world.a1)
+            client, method, _url(path, world.a1.id, world.a1), world.plain.rw.headers, _body(method, path, world.a1)
         )
         assert_problem(response, 403)
 

@@ -41,7 +41,7 @@ def test_every_timestamp_of_every_operation_has_the_one_form(client: TestClient,
     checked, seen = 0, set()
     for method, path, operation_id in [*without_ids, *_operations(client)]:
         headers, account_id, objects = _caller(world, path)
-        body = _body(operation_id, objects if hasattr(objects, "user_ids") else world.a1)
+        body = _body(method, path, objects if hasattr(objects, "user_ids") else world.a1)
         response = client.request(method, _url(path, account_id, objects), headers=headers, json=body)
         assert response.status_code < 300, (operation_id, response.text)
         if response.status_code == 204 or not response.content:

@@ -58,7 +58,7 @@ async def _authenticate(runtime: Runtime, authorization: str | None) -> tuple[Pr
         issued_at=claims.iat,
         user_id=state.created_by,
     )
-    limit = state.rate_limit or runtime.settings.rate_limit
+    limit = state.rate_limit or (runtime.settings.msp_rate_limit if principal.is_msp else runtime.settings.rate_limit)
     decision = await runtime.limiter.hit(f"key:{state.client_id}", limit, 1.0)
     headers = decision.headers()
     if not decision.allowed:
@@ -106,7 +106,7 @@ class ApiAuthMiddleware:
 
 # The OpenAPI document declares this scheme on every operation but the public ones (api.py): the middleware
 # above, not a per-route dependency, is what checks it.
-SECURITY_SCHEME_NAME = "BearerAuth"
+SECURITY_SCHEME_NAME = "bearerAuth"  # Blumira's name for it
 SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",

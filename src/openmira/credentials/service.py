@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openmira.config import MAX_RATE_LIMIT
 from openmira.core.errors import BadRequest, NotFound
 from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
@@ -69,8 +70,10 @@ def create_key_pair(
     label: str = "",
     access: AccessLevel = AccessLevel.READ_WRITE,
     created_by: uuid.UUID | None = None,
+    rate_limit: int | None = None,
 ) -> IssuedKeyPair:
     get_org(session, org_id)
+    _check_rate_limit(rate_limit)
     label = stored_text("label", label, KEY_PAIR_LABEL_MAX)
     if created_by is not None:
         creator = session.get(User, created_by)
@@ -84,6 +87,7 @@ def create_key_pair(
         access=AccessLevel(access).value,
         secret_hash=hash_secret(secret),
         created_by=created_by or _default_attribution(session, org_id),
+        rate_limit=rate_limit,
     )
     session.add(pair)
     session.flush()
@@ -101,6 +105,25 @@ def get_key_pair(session: Session, client_id: str, org_id: uuid.UUID | None = No
     pair = session.get(KeyPair, client_id)
     if pair is None or (org_id is not None and pair.org_id != org_id):
         raise NotFound(f"no key pair with Client ID {client_id}")
+    return pair
+
+
+def _check_rate_limit(rate_limit: int | None) -> None:
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        raise BadRequest.param("rate_limit", f"requests per second, 1 to {MAX_RATE_LIMIT}", "body")
+
+
+def set_rate_limit(
+    session: Session, client_id: str, rate_limit: int | None, org_id: uuid.UUID | None = None
+) -> KeyPair:
+    """The pair's own requests-per-second limit; ``None`` returns it to the deployment's limit for its kind.
+
+    Every process sees the change within the credential cache's TTL, as it sees a rotation.
+    """
+    _check_rate_limit(rate_limit)
+    pair = get_key_pair(session, client_id, org_id)
+    pair.rate_limit = rate_limit
+    session.flush()
     return pair
 
 

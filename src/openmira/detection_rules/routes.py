@@ -69,11 +69,11 @@ def get_basis_detection_rules(
 
 
 @basis_router.get(
-    "/{basis_rule_id}", response_model=Envelope[BasisRuleOut], summary="Get one basis detection rule (MSP keys only)"
+    "/{rule_id}", response_model=Envelope[BasisRuleOut], summary="Get one basis detection rule (MSP keys only)"
 )
 def get_basis_detection_rule(
     session: DbSession,
     principal: MspPrincipal,
-    basis_rule_id: Annotated[uuid.UUID, Path(description="The basis rule's ID.")],
+    rule_id: Annotated[uuid.UUID, Path(description="The basis rule's ID.")],
 ) -> dict[str, object]:
-    return ok(basis_rule_out(service.get_basis_rule(session, basis_rule_id)))
+    return ok(basis_rule_out(service.get_basis_rule(session, rule_id)))

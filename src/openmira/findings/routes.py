@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from openmira.auth.principal import WritePrincipal
@@ -153,12 +153,28 @@ def assign_finding(
     return _wire_ok(service.finding_details(session, scope.org_ids, finding.id, runtime.settings.public_url))
 
 
+EvidenceOrderBy = Annotated[
+    str | None,
+    Query(
+        description=(
+            "`key[;asc|desc][,key2[;dir]...]` over the finding's `evidence_keys`; default: the detection's "
+            "order, which also breaks ties. Rows without the key come last either way; numbers sort as numbers."
+        ),
+    ),
+]
+
+
 @router.get(
     "/findings/{finding_id}/evidence",
     response_model=EvidenceEnvelope,
-    summary="List a finding's evidence rows (paged) and their keys",
+    summary="List a finding's evidence rows (paged, ordered) and their keys",
 )
 def get_evidence(
-    request: Request, finding_id: FindingId, session: DbSession, scope: Scoped, page: Paging
+    request: Request,
+    finding_id: FindingId,
+    session: DbSession,
+    scope: Scoped,
+    page: Paging,
+    order_by: EvidenceOrderBy = None,
 ) -> dict[str, Any]:
-    return evidence.list_evidence(session, request, page, scope.org_ids, finding_id)
+    return evidence.list_evidence(session, request, page, scope.org_ids, finding_id, order_by)

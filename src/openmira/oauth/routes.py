@@ -142,8 +142,8 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
     assert client_id and client_secret
     audience = fields.get("audience", "public-api")
     accepted = runtime.settings.accepted_audiences
-    if audience not in accepted:
-        raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)}")
+    if not _audience_accepted(audience, accepted):
+        raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)} (a URL may end with /)")
 
     client_ip = request.client.host if request.client else "unknown"
     reserved = await _reserve(runtime, _failure_budgets(runtime, client_id, client_ip))
@@ -166,6 +166,16 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
         "token_type": "Bearer",
     }
     return JSONResponse(body, headers=_NO_STORE)
+
+
+def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
+    """Real clients write the API base URL with and without its trailing slash; both name the same API.
+
+    Only a URL gets the allowance: ``public-api`` is a name, not a path.
+    """
+    if audience in accepted:
+        return True
+    return "://" in audience and audience.endswith("/") and audience[:-1] in accepted
 
 
 def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str) -> tuple[KeyPair, str] | None:

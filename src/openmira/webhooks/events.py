@@ -27,7 +27,7 @@ EVENTS: dict[str, str] = {
     "finding.resolved": "A finding was resolved.",
     "finding.comment_added": "A comment was added to a finding.",
     "agent.action_completed": "An agent action (isolate, release, restart, ...) completed or failed.",
-    "ping": "A test delivery from POST .../webhooks/{webhook_id}/test.",
+    "ping": "A test delivery from POST .../webhooks/{id}/test.",
 }
 PING = "ping"
 EventName = Literal[tuple(EVENTS)]  # type: ignore[valid-type]

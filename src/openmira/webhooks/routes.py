@@ -30,7 +30,8 @@ from openmira.webhooks.schemas import (
 
 router = APIRouter(prefix="/webhooks", route_class=TransactionalRoute, tags=["webhooks"])
 
-WebhookId = Annotated[uuid.UUID, Path(description="The webhook endpoint's ID.")]
+# Blumira's path names this parameter `id`; the handlers keep a name that says which ID it is.
+WebhookId = Annotated[uuid.UUID, Path(alias="id", description="The webhook endpoint's ID.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -70,13 +71,13 @@ def create_webhook(
     return ok(service.create_endpoint(session, _owner(scope), body, runtime.webhook_policy, runtime.webhook_secrets))
 
 
-@router.get("/{webhook_id}", response_model=Envelope[WebhookOut], summary="Get a webhook endpoint")
+@router.get("/{id}", response_model=Envelope[WebhookOut], summary="Get a webhook endpoint")
 def get_webhook(webhook_id: WebhookId, session: DbSession, scope: Scoped) -> dict[str, Any]:
     return ok(service.endpoint_out(service.get_endpoint(session, scope.org_ids, webhook_id)))
 
 
 @router.put(
-    "/{webhook_id}",
+    "/{id}",
     response_model=Envelope[WebhookOut],
     summary="Replace a webhook endpoint (omitted optional fields take their defaults; the secret is kept)",
 )
@@ -92,7 +93,7 @@ def update_webhook(
 
 
 @router.delete(
-    "/{webhook_id}",
+    "/{id}",
     response_model=Envelope[WebhookOut],
     summary="Delete a webhook endpoint and its deliveries (answers with what was deleted)",
 )
@@ -103,7 +104,7 @@ def delete_webhook(
 
 
 @router.get(
-    "/{webhook_id}/deliveries",
+    "/{id}/deliveries",
     response_model=ListEnvelope[DeliveryOut],
     summary="List a webhook endpoint's deliveries (newest first)",
 )
@@ -121,7 +122,7 @@ def get_deliveries(
 
 
 @router.get(
-    "/{webhook_id}/deliveries/{delivery_id}",
+    "/{id}/deliveries/{delivery_id}",
     response_model=Envelope[DeliveryDetail],
     summary="Get a delivery with its payload",
 )
@@ -130,7 +131,7 @@ def get_delivery(webhook_id: WebhookId, delivery_id: DeliveryId, session: DbSess
 
 
 @router.post(
-    "/{webhook_id}/rotate-secret",
+    "/{id}/rotate-secret",
     response_model=Envelope[WebhookWithSecret],
     summary="Replace the signing secret (the old one stops signing at once; the new one is shown only here)",
 )
@@ -141,7 +142,7 @@ def rotate_secret(
 
 
 @router.post(
-    "/{webhook_id}/test",
+    "/{id}/test",
     status_code=202,
     response_model=Envelope[DeliveryDetail],
     summary="Queue a `ping` delivery to this endpoint",

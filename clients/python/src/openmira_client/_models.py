@@ -52,6 +52,8 @@ class Health(BaseModel):
     api_version: str
     build_time: str
     commit_hash: str
+    state: Literal['ok', 'degraded']
+    reasons: list[str]
 
 
 class Resolution(BaseModel):

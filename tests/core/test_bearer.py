@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from typing import Any
 
 import jwt
@@ -12,8 +13,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from openmira.credentials.models import KeyPair
 from openmira.credentials.service import delete_key_pair, rotate_key_pair
 from openmira.runtime import Runtime
 from tests.conftest import PUBLIC_URL
@@ -237,3 +240,17 @@ def test_forged_and_misused_tokens_are_refused_on_every_operation(
         for name, token in forged.items():
             response = client.request(method, url, headers={"Authorization": f"Bearer {token}"}, json={})
             assert response.status_code == 401, (name, method, path, response.text)
+
+
+def test_write_access_needs_the_stored_key_pair_to_be_read_write_too(
+    client: TestClient, tenant: Tenant, runtime: Runtime, db: Session
+) -> None:
+    """A read-write token is only as strong as its key pair: the stored access level is checked as well."""
+    body = {"owner_type": "responder", "owners": []}
+    url = f"{API}/org/findings/{uuid.uuid4()}/assign"
+    assert client.post(url, json=body, headers=tenant.rw.headers).status_code == 404  # allowed, no such finding
+    db.execute(update(KeyPair).where(KeyPair.client_id == tenant.rw.client_id).values(access="ro"))
+    db.commit()
+    runtime.credentials.invalidate(tenant.rw.client_id)
+    assert_problem(client.post(url, json=body, headers=tenant.rw.headers), 403)
+    assert client.get(f"{API}/org/findings", headers=tenant.rw.headers).status_code == 200  # still reads

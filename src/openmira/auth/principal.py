@@ -54,7 +54,8 @@ async def _authenticate(runtime: Runtime, authorization: str | None) -> tuple[Pr
         client_id=state.client_id,
         org_id=state.org_id,
         kind=state.org_kind,
-        access=claims.scope,
+        # Read-write only if the token says so and the stored pair still does (issue 13: never the token alone).
+        access="rw" if claims.scope == "rw" and state.access == "rw" else "ro",
         issued_at=claims.iat,
         user_id=state.created_by,
     )

@@ -100,6 +100,13 @@ def _serve(workers: int) -> None:
     from openmira.core.observability import log_config
 
     settings = get_settings()
+    if workers > 1 and not settings.redis_url:
+        # Each process would keep its own budget: a key pair could make workers x the limit (issue 13).
+        err.print(
+            f"[bold red]warning:[/bold red] {workers} workers without OPENMIRA_REDIS_URL: each keeps its own "
+            f"rate-limit budget, so one key pair gets up to {workers} x its limit. Set OPENMIRA_REDIS_URL to share "
+            "one budget."
+        )
     # On SIGTERM uvicorn stops accepting, finishes the requests in flight, then raises the signal again
     # once its own handler is gone. Answer that with exit status 0: the stop was asked for and clean.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

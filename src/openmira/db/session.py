@@ -13,6 +13,9 @@ from openmira.core.regex import sqlite_regexp
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # A database error's log record must not carry the bound values (webhook URLs, secret hashes and
+    # ciphertexts, e-mail addresses): SQLAlchemy then shows the statement only.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs

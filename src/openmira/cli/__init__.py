@@ -105,7 +105,8 @@ def _serve(workers: int) -> None:
         err.print(
             f"[bold red]warning:[/bold red] {workers} workers without OPENMIRA_REDIS_URL: each keeps its own "
             f"rate-limit budget, so one key pair gets up to {workers} x its limit. Set OPENMIRA_REDIS_URL to share "
-            "one budget."
+            "one budget.",
+            soft_wrap=True,
         )
     # On SIGTERM uvicorn stops accepting, finishes the requests in flight, then raises the signal again
     # once its own handler is gone. Answer that with exit status 0: the stop was asked for and clean.

@@ -41,6 +41,7 @@ def faults_set(
 
 @faults_app.command("list")
 def faults_list(as_json: JsonFlag = False) -> None:
+    """List the faults in force: which key pair (or all), what answer, latency, how many or what share left."""
     from openmira.faults.service import fault_json, list_faults
 
     with admin_session() as session:

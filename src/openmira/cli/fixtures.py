@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from openmira.cli.context import admin_session, emit_json
+from openmira.cli.context import JsonFlag, admin_session, emit_json
 
 fixtures_app = typer.Typer(
     help="Test tenants in one call (JSON with key pairs): an organization, an MSP with sub-accounts; reset.",
@@ -19,6 +19,7 @@ def fixtures_org(
     name: Annotated[str | None, typer.Option("--name")] = None,
     users: Annotated[int, typer.Option("--users", min=0)] = 4,
     findings: Annotated[int, typer.Option("--findings", min=0)] = 0,
+    as_json: JsonFlag = False,  # the output is always JSON; accepted like every command's
 ) -> None:
     """An organization with users, a rw and a ro key pair, and realistic findings; prints JSON."""
     from openmira.testing.factories import create_org
@@ -34,6 +35,7 @@ def fixtures_msp(
     accounts: Annotated[int, typer.Option("--accounts", min=0)] = 2,
     free_accounts: Annotated[int, typer.Option("--free-accounts", min=0)] = 0,
     findings: Annotated[int, typer.Option("--findings", min=0, help="Per sub-account.")] = 0,
+    as_json: JsonFlag = False,  # the output is always JSON; accepted like every command's
 ) -> None:
     """An MSP with a rw and a ro key pair and sub-accounts (users and findings in each); prints JSON."""
     from openmira.testing.factories import create_msp
@@ -46,6 +48,7 @@ def fixtures_msp(
 @fixtures_app.command("reset")
 def fixtures_reset(
     yes: Annotated[bool, typer.Option("--yes", help="Really delete every organization and its data.")] = False,
+    as_json: JsonFlag = False,  # the output is always JSON; accepted like every command's
 ) -> None:
     """Delete every organization, user, key pair and finding, and clear faults (for a test database only)."""
     from openmira.testing.factories import reset

@@ -13,10 +13,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The test tools and the client library, which the suite tests too.
+TEST_INSTALL = "-e .[test] -e ./clients/python"
 
 
 def _sandbox(tmp_path: Path) -> Path:
-    for name in ("dev", "pyproject.toml"):
+    for name in ("dev", "pyproject.toml", "clients/python/pyproject.toml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tmp_path / name)
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
@@ -45,7 +48,7 @@ def test_demo_installs_the_runtime_and_test_adds_the_test_tools(tmp_path: Path) 
     assert _installs(_dev(sandbox, "orgs", "list")) == []
 
     test = _dev(sandbox, "test", "-q")
-    assert _installs(test) == ["--upgrade pip", "-e .[test]"] and test[-1] == "python -m pytest -q"
+    assert _installs(test) == ["--upgrade pip", TEST_INSTALL] and test[-1] == "python -m pytest -q"
     assert _installs(_dev(sandbox, "lint")) == []
     assert _installs(_dev(sandbox, "demo")) == []  # the test install holds the runtime too
 
@@ -55,5 +58,14 @@ def test_demo_installs_the_runtime_and_test_adds_the_test_tools(tmp_path: Path) 
         os.utime(stamp, (now - 100, now - 100))
     os.utime(sandbox / "pyproject.toml", (now - 50, now - 50))
     assert _installs(_dev(sandbox, "demo")) == ["--upgrade pip", "-e ."]
-    assert _installs(_dev(sandbox, "lint")) == ["--upgrade pip", "-e .[test]"]
+    assert _installs(_dev(sandbox, "lint")) == ["--upgrade pip", TEST_INSTALL]
     assert _installs(_dev(sandbox, "test")) == []
+
+    # The client library changed: the test install (which tests it) happens again; the demo's does not.
+    now = time.time()
+    for stamp in (sandbox / ".venv").glob(".openmira-installed*"):
+        os.utime(stamp, (now - 100, now - 100))
+    os.utime(sandbox / "pyproject.toml", (now - 200, now - 200))
+    os.utime(sandbox / "clients/python/pyproject.toml", (now - 50, now - 50))
+    assert _installs(_dev(sandbox, "demo")) == []
+    assert _installs(_dev(sandbox, "test")) == ["--upgrade pip", TEST_INSTALL]

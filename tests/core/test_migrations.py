@@ -11,7 +11,15 @@ from openmira.db.session import make_engine
 
 
 def test_upgrade_downgrade_upgrade(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for url in (f"sqlite:///{tmp_path / 'm.db'}", postgres_url.rsplit("/", 1)[0] + "/" + _scratch(postgres_url)):
+    scratch = _scratch(postgres_url)
+    try:
+        _round_trip([f"sqlite:///{tmp_path / 'm.db'}", postgres_url.rsplit("/", 1)[0] + "/" + scratch])
+    finally:
+        _drop(scratch)
+
+
+def _round_trip(urls: list[str]) -> None:
+    for url in urls:
         engine = make_engine(url)
         try:
             upgrade(engine)
@@ -41,6 +49,15 @@ def _scratch(postgres_url: str) -> str:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     return name
+
+
+def _drop(name: str) -> None:
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_0008_keeps_every_queued_delivery_body_exactly(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

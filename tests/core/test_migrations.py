@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from alembic import command
 from sqlalchemy import inspect
 
@@ -10,16 +13,16 @@ from openmira.db.models import Base
 from openmira.db.session import make_engine
 
 
-def test_upgrade_downgrade_upgrade(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    scratch = _scratch(postgres_url)
-    try:
-        _round_trip([f"sqlite:///{tmp_path / 'm.db'}", postgres_url.rsplit("/", 1)[0] + "/" + scratch])
-    finally:
-        _drop(scratch)
+@pytest.fixture
+def scratch_url(postgres_url: str) -> Iterator[str]:
+    """A second throw-away PostgreSQL database, so these tests never touch the shared one; dropped after."""
+    name = _scratch(postgres_url)
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    _drop(name)
 
 
-def _round_trip(urls: list[str]) -> None:
-    for url in urls:
+def test_upgrade_downgrade_upgrade(scratch_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for url in (f"sqlite:///{tmp_path / 'm.db'}", scratch_url):
         engine = make_engine(url)
         try:
             upgrade(engine)
@@ -60,8 +63,8 @@ def _drop(name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_0008_keeps_every_queued_delivery_body_exactly(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Deliveries queued before 0008 (each with its own payload) keep their exact body across upgrade and
+def test_event_payloads_keep_every_queued_delivery_body_exactly(scratch_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Deliveries queued before 0011 (each with its own payload) keep their exact body across upgrade and
     downgrade."""
     import uuid
     from datetime import UTC, datetime
@@ -71,8 +74,7 @@ def test_0008_keeps_every_queued_delivery_body_exactly(postgres_url: str, tmp_pa
     from openmira.db.base import UTCDateTime
     from openmira.webhooks.events import envelope
 
-    scratch = postgres_url.rsplit("/", 1)[0] + "/" + _scratch(postgres_url)
-    for url in (f"sqlite:///{tmp_path / 'm8.db'}", scratch):
+    for url in (f"sqlite:///{tmp_path / 'm8.db'}", scratch_url):
         engine = make_engine(url)
         try:
             upgrade(engine, "0007")

@@ -145,18 +145,15 @@ def paginate(
     order: Sequence[ColumnElement[Any]],
     serialize: Callable[[Any], T],
     count: Callable[[], int] | None = None,
-    *,
-    whole_rows: bool = False,
 ) -> dict[str, Any]:
     """Run ``stmt`` for one page, count its rows, and build the list envelope.
 
-    ``serialize`` gets each row's first column (an ORM entity), or with ``whole_rows`` the row itself.
+    ``serialize`` gets each row's first column (an ORM entity).
     A page that is neither full nor past the end is the last one, so the total is exact without
     counting; otherwise the rows are counted (a scan of the scope's rows, the costly part at scale),
     unless the caller knows a cheaper exact ``count``.
     """
-    result = session.execute(stmt.order_by(*order).offset(page.offset).limit(page.size))
-    rows: Sequence[Any] = result.all() if whole_rows else result.scalars().all()
+    rows: Sequence[Any] = session.scalars(stmt.order_by(*order).offset(page.offset).limit(page.size)).all()
     total = known_total(page, len(rows))
     if total is None:
         total = count() if count is not None else (

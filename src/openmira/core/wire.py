@@ -1,11 +1,11 @@
-"""How values become JSON on the wire: one encoder, one response class, and column types that read
-UUIDs and timestamps straight into their wire form.
+"""How values become JSON on the wire: one encoder, one response class, one timestamp form, and columns
+read straight into their wire form.
 
 The hot lists select columns as plain rows (no ORM entities, no per-row models) and encode them once
 with orjson, whose output for these values is byte for byte what FastAPI's JSON rendering of the
 pydantic schemas gives (``tests/findings/test_wire_golden.py`` holds it to that). Every timestamp, in
-either path, is written by ``format_timestamp``. The schemas stay the
-documentation of every response, and the tests validate responses against them.
+either path, is written by ``format_timestamp``. The schemas stay the documentation of every response,
+and the tests validate responses against them.
 
 ``wire_column`` selects a UUID or timestamp column in its wire form: PostgreSQL writes it (``to_char``, a
 cast), SQLite's stored text is reshaped as it is read. No ``UUID`` or ``datetime`` object is built for a

@@ -79,21 +79,23 @@ async def run_query(session: Session, work: Callable[[], T]) -> T:
     return await run_in_threadpool(work)
 
 
+async def _run_and_finish(sessions: list[Session], work: Callable[[], T], *, read: bool, long: bool = False) -> T:
+    """Run ``work`` and finish its sessions where the module's rule says."""
+    if read and not long and all(_in_process(s) for s in sessions):
+        return _work_and_finish(sessions, work)
+    return await run_in_threadpool(_work_and_finish, sessions, work)
+
+
 async def run_read(session: Session, work: Callable[[], T], *, long: bool = False) -> T:
     """Run a read and finish its transaction where the module's rule says (``long``: it may scan many rows)."""
-    if long or not _in_process(session):
-        return await run_in_threadpool(_work_and_finish, [session], work)
-    return _work_and_finish([session], work)
+    return await _run_and_finish([session], work, read=True, long=long)
 
 
 def _transactional(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(endpoint)
     async def run(**arguments: Any) -> Any:
         sessions = [value for value in arguments.values() if isinstance(value, Session)]
-        work = functools.partial(endpoint, **arguments)
-        if read and all(_in_process(s) for s in sessions):
-            return _work_and_finish(sessions, work)
-        return await run_in_threadpool(_work_and_finish, sessions, work)
+        return await _run_and_finish(sessions, functools.partial(endpoint, **arguments), read=read)
 
     return run
 

@@ -70,11 +70,17 @@ _SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"
 _LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
 
 
+def sub_accounts(session: Session, msp_id: uuid.UUID, *, licensed_only: bool) -> frozenset[uuid.UUID]:
+    """The sub-accounts of ``msp_id`` (only the licensed ones with ``licensed_only``: the all-accounts findings
+    leave free accounts out). The API's MSP scopes and the console's all-accounts findings both read it."""
+    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
+    return frozenset(session.execute(query, {"msp_id": msp_id}).scalars())
+
+
 async def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
-    ids = await run_query(session, lambda: frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
+    ids = await run_query(session, lambda: sub_accounts(session, principal.org_id, licensed_only=licensed_only))
     scope = TenantScope(principal, ids)
     request.state.tenant_scope = scope
     return scope

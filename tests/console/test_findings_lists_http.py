@@ -19,7 +19,7 @@ from openmira.users.service import create_user
 from tests.console.helpers import PASSWORD, C, make_finding, sign_in, with_password
 from tests.helpers import API, Tenant, make_tenant
 
-ROW = re.compile(r'<tr>\s*<td><code>([^<]+)</code></td>')
+ROW = re.compile(r'<tr>\s*<td[^>]*><code>([^<]+)</code></td>')
 DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
 
 

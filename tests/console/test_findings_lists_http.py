@@ -53,6 +53,8 @@ def test_search_by_name_matches_the_api(client: TestClient, db: Session, tenant:
     spaced = client.get(f"{C}/orgs/{tenant.org_id}/findings?name.contains=BRUTE+FORCE&status=40")
     assert short_ids(spaced.text) == ["F0", "F4"]
     assert "No findings match." in client.get(f"{C}/orgs/{tenant.org_id}/findings?name.contains=zzz").text
+    past = client.get(f"{C}/orgs/{tenant.org_id}/findings?name.contains=brute&page=4").text
+    assert short_ids(past) == [] and '<a href="?name.contains=brute&amp;page=1">go to page 1</a>' in past
 
 
 def test_an_empty_form_field_is_dropped_from_the_address(client: TestClient, db: Session, tenant: Tenant) -> None:
@@ -102,6 +104,8 @@ def test_invalid_values_show_an_error_and_no_findings(client: TestClient, db: Se
         ("priority.near=1", "priority.near: unknown operator"),
         ("name.regex=(a", "name.regex:"),
         ("page=-3", "page: must be a whole number"),
+        ("page=" + "9" * 5000, "page: must be a whole number"),
+        ("page=1000001", "page: must be a whole number"),
         ("order_by=colour;asc", "order_by: unknown sort field &#39;colour&#39;"),
         ("order_by=name;up", "order_by: unknown direction"),
     ]:

@@ -101,7 +101,8 @@ def without_empty(request: Request) -> str | None:
 def _page_number(raw: str | None) -> int:
     if raw is None:
         return 1
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # The length check first: int() of thousands of digits is refused (and slow) before any range test.
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_PAGE)) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadRequest.param(PAGE, f"must be a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 

@@ -40,13 +40,6 @@ def _int_choice(value: str | None, allowed: set[int]) -> int | None:
     return number if number in allowed else None
 
 
-@router.get("/")
-def home(request: Request, me: CurrentUser) -> Response:
-    base = request.scope.get("root_path", "")
-    target = "/msp/integrations" if me.is_msp else f"/orgs/{me.org.id}/findings"
-    return RedirectResponse(base + target, status_code=303)
-
-
 @router.get("/findings")
 def my_findings(request: Request, me: CurrentUser) -> Response:
     return RedirectResponse(request.scope.get("root_path", "") + f"/orgs/{me.org.id}/findings", status_code=303)

@@ -91,7 +91,8 @@ def test_the_drawn_counts_equal_the_api_totals(client: TestClient, db: Session, 
 
     by_priority = _drawn(page, "open-by-priority")
     for p in range(1, 6):
-        assert by_priority[(f"P{p}", "open")] == _total(client, tenant.ro.headers, f"/org/findings?status=10&priority={p}")
+        api_total = _total(client, tenant.ro.headers, f"/org/findings?status=10&priority={p}")
+        assert by_priority[(f"P{p}", "open")] == api_total
     assert [by_priority[(f"P{p}", "open")] for p in range(1, 6)] == [2, 1, 1, 1, 1]
     by_type = _drawn(page, "open-by-type")
     for type_, label in [(10, "Threat"), (20, "Suspect"), (30, "Risk"), (40, "Operational"),

@@ -14,8 +14,8 @@ from datetime import timedelta
 from openmira.findings.overview import DayActivity
 
 BAR_WIDTH = 400  # viewBox width of a bar chart
-BAR_LABEL_WIDTH = 120  # the labels' column
-BAR_AREA = 220  # the longest bar; the rest is for its number
+BAR_LABEL_WIDTH = 130  # the labels' column
+BAR_AREA = 210  # the longest bar; the rest is for its number
 BAR_THICKNESS = 16
 BAR_GAP = 4
 ROW_PADDING = 10
@@ -43,6 +43,7 @@ class BarRow:
     full_label: str
     href: str | None
     y: float
+    height: float
     label_y: float
     bars: list[Bar]
 
@@ -91,7 +92,7 @@ def bar_chart(
                             spec.text or str(spec.value)))
             y += BAR_THICKNESS + BAR_GAP
         label_y = (top + y - BAR_GAP) / 2 + 4
-        laid.append(BarRow(_short(label), label, href, top, label_y, bars))
+        laid.append(BarRow(_short(label), label, href, top, y - BAR_GAP - top, label_y, bars))
         y += ROW_PADDING
     return BarChart(key, title, desc, laid, y, list(series) if len(series) > 1 else [])
 
@@ -118,7 +119,7 @@ class Column:
 class DaySlot:
     activity: DayActivity
     columns: list[Column]
-    label: str  # the date under the axis, on every TICK_EVERY-th day and the last
+    label: str  # the date under the axis, on today and every TICK_EVERY-th day before it
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def activity_chart(key: str, title: str, days: Sequence[DayActivity]) -> Activit
         for j, (series, value) in enumerate((("opened", day.opened), ("resolved", day.resolved))):
             height = plot_height * value / top
             columns.append(Column(series, value, x0 + j * column, baseline - height, height))
-        labelled = i % TICK_EVERY == 0 or i == len(days) - 1
+        labelled = (len(days) - 1 - i) % TICK_EVERY == 0  # counted back from today, which is always labelled
         slots.append(DaySlot(day, columns, day.day.strftime("%b %-d") if labelled else ""))
     gridlines = [Gridline(v, baseline - plot_height * v / top) for v in (0, top // 2, top)]
     opened = sum(d.opened for d in days)

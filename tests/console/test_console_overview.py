@@ -236,7 +236,7 @@ def test_accounts_needing_attention_follow_the_documented_rule(client: TestClien
     # an open P1 (the overview covers every sub-account, as /msp/accounts does). Calm Bakery's P1 is resolved.
     assert flagged == {str(accounts[n]) for n in ("Busy Clinic", "Stale Garage", "Free Florist")}
     assert "Accounts needing attention (3 of 4)" in page
-    assert "2 open P1, 1 agents over the seat count" in section
+    assert "2 open P1, 1 agent over the seat count" in section
     assert "1 open for more than 7 days" in section
 
 

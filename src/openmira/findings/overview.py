@@ -89,7 +89,7 @@ def daily_activity(session: Session, org_ids: Iterable[uuid.UUID], today: date) 
         .where(Finding.created >= start, Finding.created < end)
     ).one()
     resolved = session.execute(
-        scoped_findings(ids).with_only_columns(*_per_day(Finding.status_modified, days))  # type: ignore[arg-type]
+        scoped_findings(ids).with_only_columns(*_per_day(Finding.status_modified, days))
         .where(Finding.status == STATUS_RESOLVED, Finding.status_modified >= start, Finding.status_modified < end)
     ).one()
     return [DayActivity(d, int(o), int(r)) for d, o, r in zip(days, opened, resolved, strict=True)]

@@ -40,7 +40,8 @@ class AccountFigures:
         if self.open_stale:
             reasons.append(f"{self.open_stale} open for more than {STALE_AFTER.days} days")
         if self.agents_used > self.agent_seats:
-            reasons.append(f"{self.agents_used - self.agent_seats} agents over the seat count")
+            over = self.agents_used - self.agent_seats
+            reasons.append(f"{over} agent{'' if over == 1 else 's'} over the seat count")
         return reasons
 
     @property

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from openmira.agents.models import AgentDevice
+from openmira.console import charts
 from openmira.db.base import utcnow
 from openmira.findings import overview
 from openmira.findings.models import Finding
@@ -252,3 +253,19 @@ def test_an_msp_without_accounts_and_a_sub_account_overview(client: TestClient, 
     assert page.status_code == 200
     assert _drawn(page.text, "open-by-priority")[("P1", "open")] == 2
     assert client.get(f"{C}/orgs/{lonely.org_id}/overview").status_code == 404
+
+
+def test_chart_layout_helpers() -> None:
+    assert [charts._nice_max(v) for v in (0, 3, 4, 5, 9, 10, 11, 20, 21, 150, 999)] == [4, 4, 4, 10, 10, 10, 20, 20,
+                                                                                         50, 200, 1000]
+    assert charts.duration_text(None) == "—"
+    assert charts.duration_text(timedelta(seconds=30)) == "under a minute"
+    assert charts.duration_text(timedelta(hours=5)) == "5 hours"
+    assert charts.duration_text(timedelta(days=1, minutes=7)) == "1 day"
+    assert charts.duration_text(timedelta(days=3, hours=1, minutes=5)) == "3 days 1 hour"
+    empty = charts.bar_chart("x", "Empty", "Nothing", [])
+    assert empty.rows == [] and empty.height > 0
+    days = overview.activity_days(date(2026, 3, 1))
+    chart = charts.activity_chart("a", "Days", [overview.DayActivity(d, 0, 0) for d in days])
+    assert [s.label for s in chart.slots if s.label] == ["Feb 1", "Feb 8", "Feb 15", "Feb 22", "Mar 1"]
+    assert all(c.height == 0 for s in chart.slots for c in s.columns)

@@ -31,6 +31,7 @@ class Bar:
     css: str
     track: float | None = None  # a full-scale background, e.g. the seats available
     text: str = ""
+    name: str = ""  # what the number counts, in words ("open", "open P1")
 
     @property
     def text_x(self) -> float:
@@ -62,10 +63,12 @@ class BarChart:
 
 @dataclass(frozen=True)
 class BarSpec:
-    """One bar before layout: its series, value and class, and optionally a track value and a text."""
+    """One bar before layout: its series, value, words for what it counts and class; optionally a track value
+    and a text other than the value."""
 
     series: str
     value: int
+    name: str
     css: str
     track: int | None = None
     text: str = ""
@@ -89,7 +92,7 @@ def bar_chart(
         for spec in specs:
             track = None if spec.track is None else BAR_AREA * spec.track / scale_max
             bars.append(Bar(spec.series, spec.value, BAR_AREA * spec.value / scale_max, y, spec.css, track,
-                            spec.text or str(spec.value)))
+                            spec.text or str(spec.value), spec.name))
             y += BAR_THICKNESS + BAR_GAP
         label_y = (top + y - BAR_GAP) / 2 + 4
         laid.append(BarRow(_short(label), label, href, top, y - BAR_GAP - top, label_y, bars))

@@ -57,23 +57,26 @@ def org_overview(request: Request, db: DbSession, me: CurrentUser, org_id: uuid.
     by_priority = figures.open_by_priority(db, ids)
     by_type = figures.open_by_type(db, ids)
     days = figures.daily_activity(db, ids, today)
+
+    def link(**filters: int) -> str:
+        return _findings_link(base, org.id, **filters)
+
     context: dict[str, Any] = {
         "org": org,
         "open_total": sum(by_priority.values()),
         "priority_chart": charts.bar_chart(
             "open-by-priority", "Open findings by priority", "Open findings of each priority, P1 most urgent.",
-            [(f"P{p}", _findings_link(base, org.id, priority=p), [BarSpec("open", n, f"bar-prio-{p}")])
+            [(f"P{p}", link(priority=p), [BarSpec("open", n, "open", f"bar-prio-{p}")])
              for p, n in by_priority.items()],
         ),
         "type_chart": charts.bar_chart(
             "open-by-type", "Open findings by type", "Open findings of each finding type.",
-            [(FINDING_TYPES.get(t, str(t)), _findings_link(base, org.id, type=t), [BarSpec("open", n, "bar-type")])
+            [(FINDING_TYPES.get(t, str(t)), link(type=t), [BarSpec("open", n, "open", "bar-type")])
              for t, n in by_type.items()],
         ),
         "activity": charts.activity_chart("activity", "Findings opened and resolved per day", days),
         "median_to_resolve": charts.duration_text(figures.median_time_to_resolve(db, ids, today)),
         "oldest_urgent": figures.oldest_open_urgent(db, ids),
-        "urgent_link": f"{base}/orgs/{org.id}/findings?status={STATUS_OPEN}",
         "window_days": figures.ACTIVITY_DAYS,
     }
     return render(request, "overview_org.html", context)
@@ -95,18 +98,13 @@ def msp_overview(request: Request, db: DbSession, me: CurrentUser) -> Response:
     findings_chart = charts.bar_chart(
         "findings-per-account", "Open and P1 findings per account",
         "Open findings and open P1 (critical) findings of each sub-account.",
-        [(a.account.name, f"{base}/orgs/{a.account.id}/overview",
-          [BarSpec("open", a.open_findings, "bar-open"), BarSpec("critical", a.open_critical, "bar-prio-1")])
-         for a in accounts],
+        [(a.account.name, f"{base}/orgs/{a.account.id}/overview", _findings_bars(a)) for a in accounts],
         series=[("Open", "bar-open"), ("Open P1", "bar-prio-1")],
     )
     seats_chart = charts.bar_chart(
         "seats-per-account", "Agent seats used per account",
         "Agent devices enrolled in each sub-account, against its seats.",
-        [(a.account.name, f"{base}/orgs/{a.account.id}/overview",
-          [BarSpec("agents", a.agents_used, "bar-seats-over" if a.agents_used > a.agent_seats else "bar-seats",
-                   track=a.agent_seats, text=f"{a.agents_used} / {a.agent_seats}")])
-         for a in accounts],
+        [(a.account.name, f"{base}/orgs/{a.account.id}/overview", [_seats_bar(a)]) for a in accounts],
     )
     context: dict[str, Any] = {
         "accounts": accounts,
@@ -116,3 +114,16 @@ def msp_overview(request: Request, db: DbSession, me: CurrentUser) -> Response:
         "stale_days": msp_figures.STALE_AFTER.days,
     }
     return render(request, "overview_msp.html", context)
+
+
+def _findings_bars(account: msp_figures.AccountFigures) -> list[BarSpec]:
+    return [
+        BarSpec("open", account.open_findings, "open", "bar-open"),
+        BarSpec("critical", account.open_critical, "open P1", "bar-prio-1"),
+    ]
+
+
+def _seats_bar(account: msp_figures.AccountFigures) -> BarSpec:
+    css = "bar-seats-over" if account.agents_used > account.agent_seats else "bar-seats"
+    text = f"{account.agents_used} / {account.agent_seats}"
+    return BarSpec("agents", account.agents_used, "agent seats used", css, track=account.agent_seats, text=text)

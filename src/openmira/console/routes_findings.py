@@ -33,13 +33,6 @@ from openmira.orgs.models import Organization
 router = APIRouter(route_class=TransactionalRoute)
 
 
-@router.get("/")
-def home(request: Request, me: CurrentUser) -> Response:
-    base = request.scope.get("root_path", "")
-    target = "/msp/integrations" if me.is_msp else f"/orgs/{me.org.id}/findings"
-    return RedirectResponse(base + target, status_code=303)
-
-
 @router.get("/findings")
 def my_findings(request: Request, me: CurrentUser) -> Response:
     target = "/msp/findings" if me.is_msp else f"/orgs/{me.org.id}/findings"

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest
 from openmira.core.paging import OrderSpec, PageRequest, known_total, order_clauses, paged, parse_order
+from openmira.db.session import execute_core
 from openmira.findings.filters import FIELDS, Clause, FindingFilters, condition, parse_filters
 from openmira.findings.models import FindingCount, finding_group_counts
 from openmira.findings.view import FINDINGS, finding_json, select_findings
@@ -98,9 +99,9 @@ def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
         "org_ids": list(query.org_ids),
     }
     if filters.regex_params and query.dialect == "postgresql":
-        session.execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
+        execute_core(session, text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
     try:
-        rows = session.execute(_page_statement(accounts, filters.clauses, query.order), values).all()
+        rows = execute_core(session, _page_statement(accounts, filters.clauses, query.order), values).all()
         total = known_total(page, len(rows))
         if total is None:
             carried = rows and _counts_kept(filters.clauses)  # read with the page (see _page_statement)
@@ -111,7 +112,7 @@ def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
 
 
 def _count(session: Session, accounts: int, clauses: tuple[Clause, ...], values: dict[str, Any]) -> int:
-    return int(session.execute(_count_statement(accounts, clauses), values).scalar_one() or 0)
+    return int(execute_core(session, _count_statement(accounts, clauses), values).scalar_one() or 0)
 
 
 def _columns(source: FromClause) -> dict[str, ColumnElement[Any]]:

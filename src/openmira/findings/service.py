@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from openmira.core.errors import NotFound
 from openmira.core.lookup import one_or_404
+from openmira.db.session import execute_core
 from openmira.findings.models import Finding
 from openmira.findings.view import FINDINGS, details_json, finding_json, select_findings
 from openmira.users.models import User
@@ -50,7 +51,7 @@ def people(
     if not ids:
         return {}
     stmt, params = (_PEOPLE, {"ids": list(ids)}) if org_id is None else (_MEMBERS, {"ids": list(ids), "org_id": org_id})
-    rows = session.execute(stmt, params).all()
+    rows = execute_core(session, stmt, params).all()
     return {r.id: Person(id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows}
 
 
@@ -62,7 +63,7 @@ _FINDING_REF = select(FINDINGS.c.id, FINDINGS.c.org_id).where(
 def finding_ref(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
     """The scope's finding's ``id`` and ``org_id``, or 404: all that a write beside a finding (a comment)
     needs, without loading the entity."""
-    row = session.execute(_FINDING_REF, {"org_ids": list(org_ids), "finding_id": finding_id}).first()
+    row = execute_core(session, _FINDING_REF, {"org_ids": list(org_ids), "finding_id": finding_id}).first()
     if row is None:
         raise NotFound(f"finding {finding_id} not found")
     return row
@@ -77,7 +78,7 @@ _ONE_FINDING = {
 
 
 def _one_row(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, *, details: bool) -> Row[Any]:
-    row = session.execute(_ONE_FINDING[details], {"org_ids": list(org_ids), "finding_id": finding_id}).first()
+    row = execute_core(session, _ONE_FINDING[details], {"org_ids": list(org_ids), "finding_id": finding_id}).first()
     if row is None:
         raise NotFound(f"finding {finding_id} not found")
     return row

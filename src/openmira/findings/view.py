@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam,
 from sqlalchemy.orm import Session
 
 from openmira.core.wire import wire_column
+from openmira.db.session import execute_core
 from openmira.findings.models import Finding, FindingOwner
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
 from openmira.orgs.models import Organization
@@ -115,7 +116,7 @@ _OWNERS_OF = (
 
 def _owners(session: Session, finding_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {group: [] for group in OWNER_GROUPS.values()}
-    for owner_type, *person in session.execute(_OWNERS_OF, {"finding_id": finding_id}):
+    for owner_type, *person in execute_core(session, _OWNERS_OF, {"finding_id": finding_id}):
         group = OWNER_GROUPS.get(owner_type)
         if group is not None:
             groups[group].append(_person(*person))  # type: ignore[arg-type]

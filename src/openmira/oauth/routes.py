@@ -13,10 +13,10 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Row
 from starlette.concurrency import run_in_threadpool
 
 from openmira.auth.budgets import give_back, take_all
-from openmira.credentials.models import KeyPair
 from openmira.credentials.service import authenticate_client
 from openmira.runtime import Runtime, get_runtime
 
@@ -178,7 +178,7 @@ def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
     return "://" in audience and audience.endswith("/") and audience[:-1] in accepted
 
 
-def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str) -> tuple[KeyPair, str] | None:
+def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str) -> tuple[Row[Any], str] | None:
     """The key pair and a new token for it, or None: one hand-off to a worker thread for the look-up and the
     RS256 signature together."""
     with runtime.sessions() as session:

@@ -14,9 +14,10 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Row
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from openmira.auth.budgets import give_back, take_all
+from openmira.core.routing import run_read
 from openmira.credentials.service import authenticate_client
 from openmira.runtime import Runtime, get_runtime
 
@@ -148,7 +149,8 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
     client_ip = request.client.host if request.client else "unknown"
     reserved = await _reserve(runtime, _failure_budgets(runtime, client_id, client_ip))
     try:
-        issued = await run_in_threadpool(_authenticate_and_issue, runtime, client_id, client_secret)
+        session = runtime.sessions()
+        issued = await run_read(session, lambda: _authenticate_and_issue(runtime, session, client_id, client_secret))
     except BaseException:
         await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
         raise
@@ -178,11 +180,12 @@ def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
     return "://" in audience and audience.endswith("/") and audience[:-1] in accepted
 
 
-def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str) -> tuple[Row[Any], str] | None:
-    """The key pair and a new token for it, or None: one hand-off to a worker thread for the look-up and the
-    RS256 signature together."""
-    with runtime.sessions() as session:
-        pair = authenticate_client(session, client_id, client_secret)
+def _authenticate_and_issue(
+    runtime: Runtime, session: Session, client_id: str, client_secret: str
+) -> tuple[Row[Any], str] | None:
+    """The key pair and a new token for it, or None: the look-up and the RS256 signature in one place, which
+    is where ``core.routing`` runs reads (the event loop for SQLite, one hand-off to a thread otherwise)."""
+    pair = authenticate_client(session, client_id, client_secret)
     if pair is None:
         return None
     token = runtime.verifier.issue(

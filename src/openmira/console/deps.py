@@ -56,7 +56,7 @@ CheckedUser = Annotated[SignedIn, Depends(checked_form)]
 
 def checked_admin(me: CheckedUser) -> SignedIn:
     if not me.is_admin:
-        raise ConsoleForbidden("Only administrators can manage API credentials.")
+        raise ConsoleForbidden("Only administrators can do this.")
     return me
 
 

@@ -128,11 +128,17 @@ def test_a_disabled_user_is_signed_out_and_cannot_sign_in_until_enabled(
     assert "was disabled" in page and "Disabled" in page
     # Their open session ended, and signing in again is refused.
     assert analyst.get(f"{C}/settings/organization", follow_redirects=False).status_code == 303
+    old_cookies = dict(analyst.cookies)
     analyst.cookies.clear()
     assert sign_in(analyst, analyst_email).status_code == 401
 
     assert _post(client, f"/{tenant.analyst_id}/enable").status_code == 303
     assert not _user(db, tenant.analyst_id).disabled
+    # Enabled again, they sign in afresh: the session that was open when they were disabled stays ended.
+    analyst.cookies.clear()
+    analyst.cookies.update(old_cookies)
+    assert analyst.get(f"{C}/settings/organization", follow_redirects=False).status_code == 303
+    analyst.cookies.clear()
     assert sign_in(analyst, analyst_email).status_code == 303
 
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest, Conflict, NotFound
@@ -128,6 +128,12 @@ def set_disabled(session: Session, user: User, disabled: bool, *, keep_an_admin:
     """
     if disabled and keep_an_admin:
         _keep_an_admin(session, user, admin_after=False)
+    if disabled:
+        # Their console sessions end now, rather than pause: enabling the user again revives none of them.
+        # (Imported here: the console package imports this module.)
+        from openmira.console.models import ConsoleSession
+
+        session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
     user.disabled = disabled
     session.flush()
     return user

@@ -127,3 +127,29 @@ def test_console_pages_fit_a_phone(
         if code["in_table"]:
             assert lines == 1, f"{text!r} in a table is broken over {lines} lines"
         assert len(text) / max(lines, 1) >= min(len(text), 16), f"{text!r} is broken over {lines} lines"
+
+
+def test_dialogs_fit_a_phone(phone: Any, db: Session, backend: str) -> None:  # noqa: F811
+    world = _world(db)
+    sign_in(phone, world.emails["org"])
+    phone.goto("/console/settings/organization")
+    for opener, dialog_id in [("Add user", "add-user-dialog"), ("Generate API Credentials", "generate-dialog")]:
+        phone.get_by_role("button", name=opener).click()
+        dialog = phone.locator(f"#{dialog_id}")
+        dialog.wait_for(state="visible")
+        box = dialog.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (dialog_id, box)
+        for button in dialog.get_by_role("button").all():
+            button_box = button.bounding_box()
+            assert button_box is not None and button_box["x"] + button_box["width"] <= PHONE["width"]
+        shot(phone, backend, f"narrow-{dialog_id}")
+        if dialog_id == "add-user-dialog":
+            dialog.get_by_role("button", name="Cancel").click()
+    # The show-once window with a long secret.
+    phone.locator("#generate-dialog").get_by_role("button", name="Generate").click()
+    issued = phone.locator("#issued-dialog")
+    issued.wait_for(state="visible")
+    box = issued.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(phone, backend, "narrow-issued-dialog")

@@ -22,7 +22,7 @@ from bench.databases import BACKENDS, database
 from bench.dataset import build
 from bench.servers import REPO
 
-OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "token")
+OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "token", "comment")
 API = "/public-api/v1"
 
 
@@ -34,6 +34,7 @@ def _paths(finding_id: str) -> dict[str, str]:
         "details": f"{API}/org/findings/{finding_id}/details",
         "msp_all": f"{API}/msp/accounts/findings?page_size=50",
         "token": "/oauth/token",
+        "comment": f"{API}/org/findings/{finding_id}/comments",
     }
 
 
@@ -56,6 +57,11 @@ async def _measure(args: dict[str, Any]) -> float:
             body = json.dumps({"grant_type": "client_credentials", **args["token_pair"]}).encode()
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
             method = "POST"
+        elif args["op"] == "comment":
+            body = json.dumps({"body": "<p>Checked the host; benign scheduled task.</p>", "sender": args["sender_id"]})
+            body, method = body.encode(), "POST"
+            headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json"),
+                       (b"content-length", str(len(body)).encode())]
         else:
             body, method = b"", "GET"
             headers = [(b"authorization", f"Bearer {token}".encode())]
@@ -96,7 +102,8 @@ async def _measure(args: dict[str, Any]) -> float:
 def _child(src: str | None, database_url: str, args: dict[str, Any]) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
     env.update(
-        OPENMIRA_DATABASE_URL=database_url, OPENMIRA_RATE_LIMIT="100000", OPENMIRA_LOG_LEVEL="warning",
+        OPENMIRA_DATABASE_URL=database_url, OPENMIRA_RATE_LIMIT="100000", OPENMIRA_MSP_RATE_LIMIT="100000",
+        OPENMIRA_LOG_LEVEL="warning",
         OPENMIRA_WEBHOOK_WORKER="false", OPENMIRA_AGENT_COMMAND_INTERVAL="0",
         PYTHONPATH=os.pathsep.join([*([src] if src else []), str(REPO)]),
     )
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             args = {
                 "org_pair": dataset.org_pair.__dict__, "msp_pair": dataset.msp_pair.__dict__,
                 "token_pair": dataset.token_pair.__dict__, "finding_id": str(dataset.finding_id),
+                "sender_id": str(dataset.sender_id),
                 "requests": options.requests,
             }
             for op in options.ops.split(","):

@@ -301,6 +301,8 @@ def test_msp_portal_integrations(page: Any, server: LiveServer, db: Session, bac
     db.commit()
     make_finding(db, accounts[0].id, name="Impossible travel for j.doe", priority=2)
     sign_in(page, email)
+    page.wait_for_url("**/console/msp/overview")
+    page.get_by_role("link", name="MSP Portal").click()
     page.wait_for_url("**/console/msp/integrations")
     for name in ["Contoso Dental", "Fabrikam Legal", "Tailspin Toys", "ADVANCED", "M365", "FREE"]:
         assert page.locator("#sub-accounts").get_by_text(name, exact=True).count() >= 1, name

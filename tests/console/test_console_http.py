@@ -267,8 +267,10 @@ def test_findings_list_filters_and_pages(client: TestClient, db: Session, tenant
     filtered = client.get(f"{C}/orgs/{tenant.org_id}/findings?status=10&priority=1&type=")
     assert "5 findings" in filtered.text  # i in 0, 6, 12, 18, 24
     assert "3 findings" in client.get(f"{C}/orgs/{tenant.org_id}/findings?type=30&status=10").text
-    # Nonsense filter values mean "any", never an error page.
-    assert "30 findings" in client.get(f"{C}/orgs/{tenant.org_id}/findings?status=x&priority=9&page=-3").text
+    # Nonsense filter values are an error on the page, never a silently unfiltered list
+    # (test_findings_lists_http.py has the details).
+    refused = client.get(f"{C}/orgs/{tenant.org_id}/findings?status=x&priority=9&page=-3")
+    assert refused.status_code == 400 and "30 findings" not in refused.text and 'role="alert"' in refused.text
 
 
 def test_the_api_finding_url_opens_the_finding_page(client: TestClient, db: Session, tenant: Tenant) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
@@ -70,11 +70,17 @@ _SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"
 _LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
 
 
+def sub_accounts(session: Session, msp_id: uuid.UUID, *, licensed_only: bool) -> frozenset[uuid.UUID]:
+    """The sub-accounts of ``msp_id`` (only the licensed ones with ``licensed_only``: the all-accounts findings
+    leave free accounts out). The API's MSP scopes and the console's all-accounts findings both read it."""
+    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
+    return frozenset(session.execute(query, {"msp_id": msp_id}).scalars())
+
+
 async def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
-    ids = await run_query(session, lambda: frozenset(session.execute(query, {"msp_id": principal.org_id}).scalars()))
+    ids = await run_query(session, lambda: sub_accounts(session, principal.org_id, licensed_only=licensed_only))
     scope = TenantScope(principal, ids)
     request.state.tenant_scope = scope
     return scope
@@ -99,14 +105,14 @@ async def msp_self_scope(request: Request) -> TenantScope:
     return scope
 
 
-def event_audience(session: Session, org_id: uuid.UUID) -> set[uuid.UUID]:
-    """The organizations whose webhook endpoints hear events of ``org_id``: itself and, when it is a
-    licensed sub-account, its MSP (free accounts are left out, as in the all-accounts findings)."""
-    row = session.execute(select(Organization.parent_id, Organization.license).where(Organization.id == org_id)).first()
-    audience = {org_id}
-    if row is not None and row.parent_id is not None and row.license != License.FREE:
-        audience.add(row.parent_id)
-    return audience
+def hears_events_of(owner: ColumnElement[uuid.UUID], org_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+    """Whether organization ``owner`` hears the events of ``org_id``: it is that organization or, when
+    ``org_id`` is a licensed sub-account, its MSP (free accounts are left out, as in the all-accounts
+    findings). A clause, so an event's listeners are found in the same query as the rule."""
+    msp = select(Organization.parent_id).where(
+        Organization.id == org_id, Organization.parent_id.is_not(None), Organization.license != License.FREE
+    )
+    return or_(owner == org_id, owner.in_(msp.scalar_subquery()))
 
 
 async def msp_principal(principal: ReadPrincipal) -> Principal:

@@ -17,6 +17,7 @@ from openmira.console.render import STATIC_DIR, render
 from openmira.console.routes_auth import router as auth_router
 from openmira.console.routes_auth import safe_next
 from openmira.console.routes_findings import router as findings_router
+from openmira.console.routes_overview import router as overview_router
 from openmira.console.routes_settings import router as settings_router
 from openmira.console.routes_users import router as users_router
 from openmira.console.sessions import CookieSigner
@@ -137,5 +138,6 @@ def create_console(runtime: Runtime) -> FastAPI:
     console.include_router(auth_router)
     console.include_router(settings_router)
     console.include_router(users_router)
+    console.include_router(overview_router)
     console.include_router(findings_router)
     return console

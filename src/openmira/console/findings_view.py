@@ -1,8 +1,8 @@
-"""Finding queries for the console pages.
+"""Finding queries for the console's finding page (the lists are in ``findings_list``).
 
 Every query starts from an organization the caller has already been allowed to see
-(``deps.visible_org``), through the findings service's own tenant query (``scoped_findings`` /
-``get_finding``). Writes go through the findings services (routes_findings.py), never from here.
+(``deps.visible_org``), through the findings service's own tenant query (``get_finding``). Writes go
+through the findings services (routes_findings.py), never from here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import NotFound
@@ -20,7 +20,6 @@ from openmira.findings import service as findings
 from openmira.findings.models import EvidenceRow, Finding, FindingComment, FindingOwner
 from openmira.users.models import User
 
-PAGE_SIZE = 25
 COMMENT_PAGE_SIZE = 25
 EVIDENCE_LIMIT = 200
 T = TypeVar("T")
@@ -28,51 +27,18 @@ OWNER_TYPES = (("responder", "Responders"), ("analyst", "Analysts"), ("manager",
 
 
 @dataclass(frozen=True)
-class FindingFilters:
-    status: int | None = None
-    priority: int | None = None
-    type: int | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        if self.status is not None:
-            query = query.where(Finding.status == self.status)
-        if self.priority is not None:
-            query = query.where(Finding.priority == self.priority)
-        if self.type is not None:
-            query = query.where(Finding.type == self.type)
-        return query
-
-    def query_string(self, page: int | None = None) -> str:
-        parts = [f"{k}={v}" for k, v in (("status", self.status), ("priority", self.priority), ("type", self.type))
-                 if v is not None]
-        if page is not None:
-            parts.append(f"page={page}")
-        return "?" + "&".join(parts) if parts else ""
-
-
-@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     page: int
     total_items: int
-    size: int = PAGE_SIZE
+    size: int
 
     @property
     def total_pages(self) -> int:
         return -(-self.total_items // self.size)
 
 
-FindingPage = Page[Finding]
 CommentRow = tuple[FindingComment, User | None]
-
-
-def list_findings(db: Session, org_id: uuid.UUID, filters: FindingFilters, page: int) -> FindingPage:
-    base = filters.apply(findings.scoped_findings([org_id]))
-    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
-    items = db.scalars(
-        base.order_by(Finding.created.desc(), Finding.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    )
-    return FindingPage(list(items), page, total)
 
 
 def get_finding(db: Session, org_id: uuid.UUID, finding_id: uuid.UUID) -> Finding | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,15 @@ def sanitize_html(value: str | None) -> Markup:
     return Markup(cleaned)
 
 
-def format_dt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def format_dt(value: datetime | str | None) -> str:
+    """The console's one date format, ``2026-11-29 14:03 UTC``, for every date on every page: an ORM
+    datetime or a wire timestamp (``2026-11-29T14:03:00.000000Z``, as the API's finding objects carry)."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def format_age(value: datetime | None) -> str:

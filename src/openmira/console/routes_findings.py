@@ -1,4 +1,5 @@
-"""Findings: a paged, filterable list per organization, a finding page, and its work (comment, resolve, assign).
+"""Findings: a paged, filterable, sortable list per organization and an MSP's across its accounts
+(``findings_list``), a finding page, and its work (comment, resolve, assign).
 
 ``/console/orgs/{org_id}/findings/{finding_id}`` is what the API's finding-details ``url`` points at. The
 forms call the same finding services as the API's ``comments``, ``resolve`` and ``assign`` operations,
@@ -16,62 +17,57 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from openmira.auth.scope import sub_accounts
+from openmira.console import findings_list as listed
 from openmira.console import findings_view as view
 from openmira.console.deps import CheckedUser, ConsoleNotFound, CurrentUser, visible_org
 from openmira.console.render import render
 from openmira.console.sessions import SignedIn
 from openmira.core.errors import ApiError, NotFound
-from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.core.routing import DbSession, TransactionalRoute, run_query
 from openmira.findings import actions
 from openmira.findings import comments as finding_comments
 from openmira.findings.schemas import AssignIn, CommentIn, ResolveIn
-from openmira.meta.enums import FINDING_TYPES, STATUSES
 from openmira.orgs.models import Organization
 
 router = APIRouter(route_class=TransactionalRoute)
 
 
-def _int_choice(value: str | None, allowed: set[int]) -> int | None:
-    """A filter value from the query string; anything not on the menu means no filter."""
-    try:
-        number = int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-    return number if number in allowed else None
-
-
-@router.get("/")
-def home(request: Request, me: CurrentUser) -> Response:
-    base = request.scope.get("root_path", "")
-    target = "/msp/integrations" if me.is_msp else f"/orgs/{me.org.id}/findings"
-    return RedirectResponse(base + target, status_code=303)
-
-
 @router.get("/findings")
 def my_findings(request: Request, me: CurrentUser) -> Response:
-    return RedirectResponse(request.scope.get("root_path", "") + f"/orgs/{me.org.id}/findings", status_code=303)
+    target = "/msp/findings" if me.is_msp else f"/orgs/{me.org.id}/findings"
+    return RedirectResponse(request.scope.get("root_path", "") + target, status_code=303)
 
 
 @router.get("/orgs/{org_id}/findings")
-def findings_list(
-    request: Request,
-    db: DbSession,
-    me: CurrentUser,
-    org_id: uuid.UUID,
-    status: str | None = None,
-    priority: str | None = None,
-    type: str | None = None,
-    page: str | None = None,
-) -> Response:
-    org = visible_org(db, me, org_id)
-    filters = view.FindingFilters(
-        status=_int_choice(status, set(STATUSES)),
-        priority=_int_choice(priority, {1, 2, 3, 4, 5}),
-        type=_int_choice(type, set(FINDING_TYPES)),
-    )
-    page_number = max(1, min(_int_choice(page, set(range(1, 1_000_001))) or 1, 1_000_000))
-    result = view.list_findings(db, org.id, filters, page_number)
-    return render(request, "findings_list.html", {"org": org, "filters": filters, "result": result})
+async def findings_list(request: Request, db: DbSession, me: CurrentUser, org_id: uuid.UUID) -> Response:
+    if (clean := listed.without_empty(request)) is not None:
+        return RedirectResponse(clean, status_code=303)
+    org = await run_query(db, lambda: visible_org(db, me, org_id))
+    result = await listed.list_findings(db, request, {org.id})
+    return _list_page(request, {"org": org, "result": result, "accounts": None})
+
+
+@router.get("/msp/findings")
+async def msp_findings(request: Request, db: DbSession, me: CurrentUser) -> Response:
+    """Every licensed sub-account's findings: the console's ``/msp/accounts/findings``."""
+    if not me.is_msp:
+        raise ConsoleNotFound()
+    if (clean := listed.without_empty(request)) is not None:
+        return RedirectResponse(clean, status_code=303)
+
+    def accounts() -> list[Organization]:
+        return listed.accounts_named(db, sub_accounts(db, me.org.id, licensed_only=True))
+
+    named = await run_query(db, accounts)
+    result = await listed.list_findings(db, request, {a.id for a in named}, accounts=True)
+    return _list_page(request, {"org": None, "result": result, "accounts": named})
+
+
+def _list_page(request: Request, context: dict[str, Any]) -> Response:
+    # An invalid filter is the request's fault: the page says why, with a 400 as the API's answer.
+    status_code = 400 if context["result"].error else 200
+    return render(request, "findings_list.html", context, status_code=status_code)
 
 
 @router.get("/orgs/{org_id}/findings/{finding_id}")
@@ -79,7 +75,9 @@ def finding_page(
     request: Request, db: DbSession, me: CurrentUser, org_id: uuid.UUID, finding_id: uuid.UUID,
     comments_page: str | None = None,
 ) -> Response:
-    page = _int_choice(comments_page, set(range(1, 1_000_001)))
+    # Any other value means the default page (the newest comments); a page past the end is the last one.
+    wanted = comments_page or ""
+    page = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 7 else None
     return _finding_page(request, db, me, visible_org(db, me, org_id), finding_id, comments_page=page)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from openmira.core.errors import BadRequest
@@ -17,24 +17,21 @@ from openmira.core.text import COMMENT_PAGE_MAX
 from openmira.db.base import utcnow
 from openmira.findings.models import FindingComment
 from openmira.findings.schemas import CommentIn, CommentOut
-from openmira.findings.service import event_data, get_finding, people
-from openmira.users.service import org_members
+from openmira.findings.service import event_data, finding_ref, get_finding, people
+from openmira.users.schemas import Person
 from openmira.webhooks.events import emit
 
 
 def serialize_comments(session: Session, comments: Sequence[FindingComment]) -> list[CommentOut]:
     persons = people(session, [c.sender_id for c in comments])
     now = utcnow()
-    return [
-        CommentOut(
-            id=c.id,
-            subject=c.subject,
-            body=c.body,
-            age=_age(now, c.created),
-            sender=persons.get(c.sender_id) if c.sender_id else None,
-        )
-        for c in comments
-    ]
+    return [_comment_out(c.id, c.subject, c.body, c.created, persons.get(c.sender_id), now) for c in comments]
+
+
+def _comment_out(
+    comment_id: uuid.UUID, subject: str, body: str, created: datetime, sender: Person | None, now: datetime
+) -> CommentOut:
+    return CommentOut(id=comment_id, subject=subject, body=body, age=_age(now, created), sender=sender)
 
 
 def _age(now: datetime, created: datetime) -> int:
@@ -56,16 +53,19 @@ def list_comments(
 
 
 def add_comment(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, body: CommentIn) -> CommentOut:
-    finding = get_finding(session, org_ids, finding_id)
-    if body.sender not in org_members(session, finding.org_id, [body.sender]):
+    finding = finding_ref(session, org_ids, finding_id)
+    sender = people(session, [body.sender], org_id=finding.org_id).get(body.sender)
+    if sender is None:
         raise BadRequest.param("sender", "must be the ID of a user of the finding's organization", "body")
-    comment = FindingComment(
-        id=uuid.uuid4(), finding_id=finding.id, subject=body.subject, body=body.body, sender_id=body.sender,
-        created=utcnow(),
+    comment_id, created = uuid.uuid4(), utcnow()
+    # A Core insert: the comment is written, never read back as an entity in this request.
+    session.execute(
+        insert(FindingComment.__table__).values(
+            id=comment_id, finding_id=finding.id, subject=body.subject, body=body.body, sender_id=body.sender,
+            created=created,
+        )
     )
-    session.add(comment)
-    session.flush()
-    out = serialize_comments(session, [comment])[0]
+    out = _comment_out(comment_id, body.subject, body.body, created, sender, created)
     emit(session, finding.org_id, "finding.comment_added",
          lambda: event_data(session, finding, comment=out.model_dump(mode="json")))
     return out

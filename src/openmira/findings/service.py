@@ -35,15 +35,37 @@ def get_finding_for_update(session: Session, org_ids: Iterable[uuid.UUID], findi
     return one_or_404(session, stmt, "finding", finding_id)
 
 
-def people(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, Person]:
-    """Person objects for the given user IDs, in one query."""
+_PEOPLE = select(User.id, User.email, User.first_name, User.last_name).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
+_MEMBERS = _PEOPLE.where(User.org_id == bindparam("org_id"))
+
+
+def people(
+    session: Session, user_ids: Iterable[uuid.UUID | None], *, org_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, Person]:
+    """Person objects for the given user IDs, in one query; with ``org_id``, only that organization's users
+    (a missing ID is not a member)."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    rows = session.execute(
-        select(User.id, User.email, User.first_name, User.last_name).where(User.id.in_(ids))
-    ).all()
+    stmt, params = (_PEOPLE, {"ids": list(ids)}) if org_id is None else (_MEMBERS, {"ids": list(ids), "org_id": org_id})
+    rows = session.execute(stmt, params).all()
     return {r.id: Person(id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows}
+
+
+_FINDING_REF = select(FINDINGS.c.id, FINDINGS.c.org_id).where(
+    FINDINGS.c.org_id.in_(bindparam("org_ids", expanding=True)), FINDINGS.c.id == bindparam("finding_id")
+)
+
+
+def finding_ref(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
+    """The scope's finding's ``id`` and ``org_id``, or 404: all that a write beside a finding (a comment)
+    needs, without loading the entity."""
+    row = session.execute(_FINDING_REF, {"org_ids": list(org_ids), "finding_id": finding_id}).first()
+    if row is None:
+        raise NotFound(f"finding {finding_id} not found")
+    return row
 
 
 _ONE_FINDING = {
@@ -73,6 +95,6 @@ def finding_details(
     return details_json(session, _one_row(session, org_ids, finding_id, details=True), public_url)
 
 
-def event_data(session: Session, finding: Finding, **extra: Any) -> dict[str, Any]:
+def event_data(session: Session, finding: Finding | Row[Any], **extra: Any) -> dict[str, Any]:
     """The ``data`` of a ``finding.*`` webhook event: the finding as the API shows it, plus what changed."""
     return {"finding": finding_out(session, [finding.org_id], finding.id), **extra}

@@ -37,6 +37,11 @@ def open_findings(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.U
     return _counts(session, Finding.org_id, org_ids, Finding.status == STATUS_OPEN)
 
 
+def agents_used(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Agent devices enrolled per account: the seats in use (``agent_count_used``)."""
+    return _counts(session, AgentDevice.org_id, org_ids)
+
+
 def account_items(session: Session, accounts: Sequence[Organization]) -> list[AccountOut]:
     """One grouped count for the whole page, not a query per account."""
     counts = open_findings(session, [a.id for a in accounts])
@@ -51,6 +56,6 @@ def account_detail(session: Session, account: Organization) -> AccountDetailOut:
         open_findings=open_findings(session, ids).get(account.id, 0),
         license=account.license,
         agent_count_available=account.agent_seat_count,
-        agent_count_used=_counts(session, AgentDevice.org_id, ids).get(account.id, 0),
+        agent_count_used=agents_used(session, ids).get(account.id, 0),
         user_count=_counts(session, User.org_id, ids).get(account.id, 0),
     )

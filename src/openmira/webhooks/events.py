@@ -3,7 +3,7 @@
 ``emit`` writes the event once (``WebhookEventPayload``) and one small delivery row per subscribed, enabled
 endpoint in the caller's session, so the deliveries commit or roll back with the change they report (a
 transactional outbox). Which endpoints hear an organization's events is decided by
-``auth.scope.event_audience``: the organization's own and, for a licensed MSP sub-account, its MSP's.
+``auth.scope.hears_events_of``: the organization's own and, for a licensed MSP sub-account, its MSP's.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from openmira.auth.scope import event_audience
+from openmira.auth.scope import hears_events_of
 from openmira.core.wire import format_timestamp
 from openmira.db.base import utcnow
 from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventPayload
@@ -80,6 +80,13 @@ def queue(session: Session, endpoint: WebhookEndpoint, payload: WebhookEventPayl
 
 EventData = dict[str, Any] | Callable[[], dict[str, Any]]
 
+# Built once: every write that emits an event runs it.
+_ENABLED_ENDPOINTS_HEARING = (
+    select(WebhookEndpoint)
+    .where(hears_events_of(WebhookEndpoint.org_id, bindparam("org_id")), WebhookEndpoint.enabled.is_(True))
+    .order_by(WebhookEndpoint.created, WebhookEndpoint.id)
+)
+
 
 def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> list[WebhookDelivery]:
     """Queue ``event`` (one of ``EVENTS``) that happened in organization ``org_id`` for every enabled endpoint
@@ -88,12 +95,7 @@ def emit(session: Session, org_id: uuid.UUID, event: str, data: EventData) -> li
     does."""
     if event not in EVENTS:  # a programming error: every event is listed, documented and subscribable
         raise ValueError(f"unknown webhook event {event!r}")
-    owners = event_audience(session, org_id)
-    endpoints = session.scalars(
-        select(WebhookEndpoint)
-        .where(WebhookEndpoint.org_id.in_(owners), WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.created, WebhookEndpoint.id)
-    ).all()
+    endpoints = session.scalars(_ENABLED_ENDPOINTS_HEARING, {"org_id": org_id}).all()
     listening = [e for e in endpoints if event in e.events]
     if not listening:
         return []

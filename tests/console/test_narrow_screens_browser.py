@@ -44,6 +44,10 @@ NARROW_PAGES = [
     ConsolePage("settings-organization-msp", "/console/settings/organization", "msp"),
     ConsolePage("msp-integrations", "/console/msp/integrations", "msp"),
     ConsolePage("msp-account-findings", "/console/orgs/{account_id}/findings", "msp"),
+    ConsolePage("msp-all-accounts-findings", "/console/msp/findings", "msp"),
+    ConsolePage("overview-organization", "/console/orgs/{org_id}/overview", "org"),
+    ConsolePage("overview-msp", "/console/msp/overview", "msp"),
+    ConsolePage("overview-msp-account", "/console/orgs/{account_id}/overview", "msp"),
     ConsolePage("error-not-found", "/console/orgs/{other_org_id}/findings", "org"),
 ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,12 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openmira.console.deps import ConsoleForbidden, ConsoleNotFound, SignInRequired
+from openmira.console.deps import ConsoleForbidden, ConsoleNotFound, FormExpired, SignInRequired
 from openmira.console.render import STATIC_DIR, render
 from openmira.console.routes_auth import router as auth_router
+from openmira.console.routes_auth import safe_next
 from openmira.console.routes_findings import router as findings_router
 from openmira.console.routes_overview import router as overview_router
 from openmira.console.routes_settings import router as settings_router
+from openmira.console.routes_users import router as users_router
 from openmira.console.sessions import CookieSigner
 from openmira.runtime import Runtime
 
@@ -63,8 +65,27 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return render(request, "error.html", {"title": title, "message": message, "status": status}, status_code=status)
+def _error_page(request: Request, status: int, title: str, message: str, **extra: object) -> Response:
+    context = {"title": title, "message": message, "status": status, **extra}
+    return render(request, "error.html", context, status_code=status)
+
+
+KEPT = "What you typed is kept in this browser tab and put back in the form when you return to it."
+
+
+def _form_page(request: Request) -> str:
+    """The console page the refused form was on (from ``Referer``, same origin only), to go back to."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return safe_next(request, None)
+    return safe_next(request, referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+def _form_refused(request: Request, title: str, message: str, link: str, label: str) -> Response:
+    """A form post that failed only because the session or the form expired. The page says so; console.js
+    keeps what was typed (never passwords or hidden fields) and fills the form in again on the way back."""
+    return _error_page(request, 403, title, f"{message} {KEPT}", action_url=link, action_label=label,
+                       keep_draft=True)
 
 
 def create_console(runtime: Runtime) -> FastAPI:
@@ -79,7 +100,14 @@ def create_console(runtime: Runtime) -> FastAPI:
         if request.method in ("GET", "HEAD"):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"{base}/sign-in?next={quote(target, safe='')}", status_code=303)
-        return _error_page(request, 403, "Signed out", "Your session has ended. Sign in again to continue.")
+        back = _form_page(request)
+        return _form_refused(request, "Signed out", "Your session has ended, so nothing was changed.",
+                             f"{base}/sign-in?next={quote(back, safe='')}", "Sign in again")
+
+    @console.exception_handler(FormExpired)
+    async def _form_expired(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FormExpired)
+        return _form_refused(request, "Form expired", exc.message, _form_page(request), "Back to the form")
 
     @console.exception_handler(ConsoleForbidden)
     async def _forbidden(request: Request, exc: Exception) -> Response:
@@ -109,6 +137,7 @@ def create_console(runtime: Runtime) -> FastAPI:
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     console.include_router(auth_router)
     console.include_router(settings_router)
+    console.include_router(users_router)
     console.include_router(overview_router)
     console.include_router(findings_router)
     return console

@@ -24,6 +24,10 @@ class ConsoleForbidden(Exception):
         self.message = message
 
 
+class FormExpired(ConsoleForbidden):
+    """A form posted with a CSRF token that is not the session's (an older session's page, or a forgery)."""
+
+
 class ConsoleNotFound(Exception):
     pass
 
@@ -47,7 +51,7 @@ CurrentUser = Annotated[SignedIn, Depends(current_user)]
 def checked_form(me: CurrentUser, csrf_token: Annotated[str, Form()] = "") -> SignedIn:
     """Every state-changing form carries the session's CSRF token; anything else changes nothing."""
     if not tokens_equal(me.csrf_token, csrf_token):
-        raise ConsoleForbidden("The form's security token is missing or out of date. Reload the page and try again.")
+        raise FormExpired("The form's security token is missing or out of date, so nothing was changed.")
     return me
 
 
@@ -56,7 +60,7 @@ CheckedUser = Annotated[SignedIn, Depends(checked_form)]
 
 def checked_admin(me: CheckedUser) -> SignedIn:
     if not me.is_admin:
-        raise ConsoleForbidden("Only administrators can manage API credentials.")
+        raise ConsoleForbidden("Only administrators can do this.")
     return me
 
 

@@ -82,7 +82,8 @@ def person(user: Any) -> str:
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(dt=format_dt, age=format_age, safe_html=sanitize_html, person=person)
 templates.env.globals.update(
-    role_name=role_name, STATUSES=STATUSES, RESOLUTIONS=RESOLUTIONS, FINDING_TYPES=FINDING_TYPES
+    role_name=role_name, ROLES=[(int(r), r.label.title()) for r in Role],
+    STATUSES=STATUSES, RESOLUTIONS=RESOLUTIONS, FINDING_TYPES=FINDING_TYPES
 )
 
 

@@ -75,10 +75,11 @@ def _sub_accounts(db: Session, msp_id: uuid.UUID) -> list[dict[str, Any]]:
     ]
 
 
-def _render(
+def render_settings(
     request: Request, db: Session, me: SignedIn, page: str, *, issued: Issued | None = None, error: str = "",
-    status_code: int = 200,
+    status_code: int = 200, extra: dict[str, Any] | None = None,
 ) -> Response:
+    """The settings page (``ORG_PAGE`` or ``MSP_PAGE``), with what a form post wants to show on it."""
     context: dict[str, Any] = {
         "org": me.org,
         "page": page,
@@ -93,6 +94,7 @@ def _render(
         context["accounts"] = _sub_accounts(db, me.org.id)
     else:
         context["members"] = findings_view.members(db, me.org.id)
+    context.update(extra or {})
     return render(request, _page_for(page), context, status_code=status_code)
 
 
@@ -122,7 +124,7 @@ def _register(page: str) -> None:
     @router.get(page, name=f"page{page}")
     def show(request: Request, db: DbSession, me: CurrentUser) -> Response:
         _check_page(me, page)
-        return _render(request, db, me, page)
+        return render_settings(request, db, me, page)
 
     @router.post(page + "/credentials", name=f"generate{page}")
     def generate(
@@ -134,17 +136,17 @@ def _register(page: str) -> None:
     ) -> Response:
         _check_page(me, page)
         if access not in {a.value for a in AccessLevel}:
-            return _render(request, db, me, page, error="Choose an access level.", status_code=400)
+            return render_settings(request, db, me, page, error="Choose an access level.", status_code=400)
         try:
             made = credentials.create_key_pair(
                 db, me.org.id, label=label, access=AccessLevel(access), created_by=me.user.id
             )
         except ApiError as exc:
             db.rollback()
-            return _render(request, db, me, page, error=exc.detail, status_code=exc.status)
+            return render_settings(request, db, me, page, error=exc.detail, status_code=exc.status)
         db.commit()
         issued = Issued("generated", made.pair.client_id, made.client_secret, made.pair.label, made.pair.access)
-        return _render(request, db, me, page, issued=issued)
+        return render_settings(request, db, me, page, issued=issued)
 
     @router.post(page + "/credentials/{client_id}/rotate", name=f"rotate{page}")
     def rotate(request: Request, db: DbSession, me: CheckedAdmin, client_id: str) -> Response:
@@ -155,7 +157,7 @@ def _register(page: str) -> None:
             raise ConsoleNotFound() from exc
         _invalidate(request, db, client_id)
         issued = Issued("rotated", made.pair.client_id, made.client_secret, made.pair.label, made.pair.access)
-        return _render(request, db, me, page, issued=issued)
+        return render_settings(request, db, me, page, issued=issued)
 
     @router.post(page + "/credentials/{client_id}/delete", name=f"delete{page}")
     def delete(request: Request, db: DbSession, me: CheckedAdmin, client_id: str) -> Response:

@@ -24,6 +24,7 @@ from bench.servers import REPO
 
 OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "token", "comment")
 API = "/public-api/v1"
+REFERENCE_OPERATIONS = ("list", "finding")  # what bench/reference.py serves
 
 
 def _paths(finding_id: str) -> dict[str, str]:
@@ -53,6 +54,10 @@ async def _measure(args: dict[str, Any]) -> float:
             grant = {"grant_type": "client_credentials", **pair}
             token = (await client.post("/oauth/token", json=grant)).json()["access_token"]
         path = _paths(args["finding_id"])[args["op"]]
+        if args.get("reference"):
+            from bench.reference import app as reference  # reads the same OPENMIRA_* environment
+
+            app = reference  # the token comes from OpenMira, as a client's would
         if args["op"] == "token":
             body = json.dumps({"grant_type": "client_credentials", **args["token_pair"]}).encode()
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -126,6 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--requests", type=int, default=1_000, help="measured requests per figure [1000]")
     p.add_argument("--openmira-src", help="also measure OpenMira from this src folder (e.g. a baseline)")
     p.add_argument(
+        "--no-reference", action="store_true",
+        help="skip the hand-written reference (bench/reference.py), measured for the list and the finding",
+    )
+    p.add_argument(
         "--pg-url", default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
     )
     options = p.parse_args(argv)
@@ -134,9 +143,11 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         p.error(f"unknown backend: {', '.join(unknown)}")
     sources = [("this checkout", None)] + ([("--openmira-src", options.openmira_src)] if options.openmira_src else [])
-    print("| backend | operation | " + " | ".join(f"{name}: CPU ms/request" for name, _ in sources)
-          + (" | this / other |" if len(sources) > 1 else " |"))
-    print("|---|---|" + "---:|" * (len(sources) + (1 if len(sources) > 1 else 0)))
+    columns = [f"{name}: CPU ms/request" for name, _ in sources] + (["this / other"] if len(sources) > 1 else [])
+    if not options.no_reference:
+        columns += ["reference: CPU ms/request", "reference / this"]
+    print("| backend | operation | " + " | ".join(columns) + " |")
+    print("|---|---|" + "---:|" * len(columns))
     for backend in backends:
         with database(backend, options.pg_url) as url:
             dataset = build(url, options.findings, 1)
@@ -148,9 +159,16 @@ def main(argv: list[str] | None = None) -> None:
             }
             for op in options.ops.split(","):
                 figures = [_child(src, url, {**args, "op": op}) * 1000 for _, src in sources]
-                cells = " | ".join(f"{f:.3f}" for f in figures)
-                ratio = f" | {figures[0] / figures[1]:.2f}x" if len(figures) > 1 else ""
-                print(f"| {backend} | {op} | {cells}{ratio} |", flush=True)
+                cells = [f"{f:.3f}" for f in figures]
+                if len(figures) > 1:
+                    cells.append(f"{figures[0] / figures[1]:.2f}x")
+                if not options.no_reference:
+                    if op in REFERENCE_OPERATIONS:
+                        reference = _child(None, url, {**args, "op": op, "reference": True}) * 1000
+                        cells += [f"{reference:.3f}", f"{reference / figures[0]:.0%}"]
+                    else:
+                        cells += ["", ""]
+                print(f"| {backend} | {op} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from openmira.auth.budgets import KeyedGate
 from openmira.auth.credential_cache import CredentialCache
 from openmira.auth.ratelimit import RateLimiter, make_limiter
 from openmira.auth.signing import KeyStore
@@ -31,6 +32,8 @@ class Runtime:
     webhook_policy: HostPolicy = field(init=False)
     webhook_secrets: SecretBox = field(init=False)
     faults: FaultBook = field(init=False)
+    # One per process: token requests of one (client ID, address) checked at once (oauth.routes).
+    token_gate: KeyedGate = field(init=False, default_factory=KeyedGate)
 
     def __post_init__(self) -> None:
         self.verifier = TokenVerifier(self.settings, self.keys)

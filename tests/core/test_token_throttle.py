@@ -71,6 +71,16 @@ def test_right_secrets_are_not_counted(throttled: tuple[FastAPI, Tenant]) -> Non
     assert _from(app, "203.0.113.9", [_body(tenant, client_secret="typo")] * LIMIT) == [401] * LIMIT
 
 
+def test_a_burst_of_right_secrets_from_one_address_is_served(throttled: tuple[FastAPI, Tenant]) -> None:
+    # A client's worker pool starting at once: more right secrets than the budget has slots. Each holds a
+    # slot only while it is checked, and no more than the budget's slots are checked at once, so none waits
+    # for a 429 (it used to be refused whenever the slots were all held by checks still running).
+    app, tenant = throttled
+    assert _from(app, "203.0.113.9", [_body(tenant)] * (LIMIT * 8)) == [200] * (LIMIT * 8)
+    assert _from(app, "203.0.113.9", [_body(tenant, client_secret="typo")] * LIMIT) == [401] * LIMIT
+    assert len(app.state.runtime.token_gate) == 0  # no request in flight: no gate kept
+
+
 def test_unknown_client_ids_lock_an_address_only_after_ten_times_the_budget(
     throttled: tuple[FastAPI, Tenant]
 ) -> None:

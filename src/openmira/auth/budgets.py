@@ -7,7 +7,9 @@ any of them is counted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from openmira.auth.ratelimit import Decision, RateLimiter
 
@@ -30,3 +32,34 @@ async def take_all(
 async def give_back(limiter: RateLimiter, keys: Sequence[str]) -> None:
     for key in keys:
         await limiter.undo(key)
+
+
+class KeyedGate:
+    """At most ``width`` holders of one key at once in this process; the rest wait their turn.
+
+    A budget taken before the work it guards holds its slot while the work runs. Without a gate, more
+    concurrent right attempts than the budget has slots (a client's worker pool starting together) would
+    find every slot held by checks still running and be refused; with a gate as wide as the budget they
+    queue instead, and the budget only ever refuses for failures. Gates of idle keys are dropped, so the
+    memory held is bounded by the requests in flight.
+    """
+
+    def __init__(self) -> None:
+        self._gates: dict[str, tuple[asyncio.Semaphore, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str, width: int) -> AsyncIterator[None]:
+        semaphore, holders = self._gates.get(key) or (asyncio.Semaphore(width), 0)
+        self._gates[key] = (semaphore, holders + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, holders = self._gates[key]
+            if holders == 1:
+                del self._gates[key]
+            else:
+                self._gates[key] = (semaphore, holders - 1)
+
+    def __len__(self) -> int:
+        return len(self._gates)

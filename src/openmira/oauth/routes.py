@@ -120,6 +120,26 @@ def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tup
     ]
 
 
+async def _check(
+    runtime: Runtime, budgets: list[tuple[str, int]], client_id: str, client_secret: str
+) -> tuple[Row[Any], str]:
+    """The key pair and a new token, the attempt counted against ``budgets`` only if the secret is wrong."""
+    reserved = await _reserve(runtime, budgets)
+    try:
+        session = runtime.sessions()
+        issued = await run_read(session, lambda: _authenticate_and_issue(runtime, session, client_id, client_secret))
+    except BaseException:
+        await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
+        raise
+    if issued is None:  # the reserved slots stay taken: they are this failure's record
+        raise OAuthError(
+            401, "invalid_client", "client authentication failed",
+            {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
+        )
+    await give_back(runtime.limiter, reserved)
+    return issued
+
+
 @router.post("/oauth/token", summary="Obtain an access token (client-credentials grant)")
 async def issue_token(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
     try:
@@ -147,19 +167,10 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
         raise _invalid_request(f"unknown audience; use one of: {', '.join(accepted)} (a URL may end with /)")
 
     client_ip = request.client.host if request.client else "unknown"
-    reserved = await _reserve(runtime, _failure_budgets(runtime, client_id, client_ip))
-    try:
-        session = runtime.sessions()
-        issued = await run_read(session, lambda: _authenticate_and_issue(runtime, session, client_id, client_secret))
-    except BaseException:
-        await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
-        raise
-    if issued is None:  # the reserved slots stay taken: they are this failure's record
-        raise OAuthError(
-            401, "invalid_client", "client authentication failed",
-            {"WWW-Authenticate": 'Basic realm="openmira", charset="UTF-8"'},
-        )
-    await give_back(runtime.limiter, reserved)
+    budgets = _failure_budgets(runtime, client_id, client_ip)
+    (pair_budget, width), _ = budgets
+    async with runtime.token_gate.hold(pair_budget, width):
+        issued = await _check(runtime, budgets, client_id, client_secret)
     pair, token = issued
     body = {
         "access_token": token,

@@ -14,6 +14,7 @@ from openmira.agents.worker import CommandSweeper
 from openmira.api import create_api
 from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
+from openmira.core.dispatch import PrefixDispatch
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.nul import NulGuardMiddleware
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    api = create_api(runtime)
+    app.add_middleware(PrefixDispatch, prefix=API_PREFIX, target=api)  # innermost: after every edge check
     # Inside the body limit (it reads the bounded body); the API runs the same guard after authentication.
     app.add_middleware(NulGuardMiddleware, skip_prefix=API_PREFIX)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -75,6 +78,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def console_root() -> RedirectResponse:
         return RedirectResponse(f"{CONSOLE_PREFIX}/")
 
-    app.mount(API_PREFIX, create_api(runtime))
+    app.mount(API_PREFIX, api)
     app.mount(CONSOLE_PREFIX, create_console(runtime))
     return app

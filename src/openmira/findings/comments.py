@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,7 @@ def list_comments(
     return envelope
 
 
-def add_comment(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, body: CommentIn) -> CommentOut:
+def add_comment(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, body: CommentIn) -> CommentOut:
     finding = finding_ref(session, org_ids, finding_id)
     sender = people(session, [body.sender], org_id=finding.org_id).get(body.sender)
     if sender is None:

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from openmira.auth.scope import in_scope
 from openmira.core.errors import BadRequest
 from openmira.core.paging import OrderSpec, PageRequest, known_total, order_clauses, paged, parse_order
 from openmira.db.session import execute_core
@@ -164,12 +165,6 @@ def _merged_accounts(accounts: int, clauses: tuple[Clause, ...], order: OrderSpe
     return union_all(*leading).subquery("merged")
 
 
-def _scope_of(table: FromClause, accounts: int) -> ColumnElement[bool]:
-    if accounts == 1:
-        return table.c.org_id == bindparam("org_0")
-    return table.c.org_id.in_(bindparam("org_ids", expanding=True))
-
-
 @lru_cache(maxsize=_STATEMENT_CACHE_SIZE)
 def _counts_kept(clauses: tuple[Clause, ...]) -> bool:
     """Whether the database keeps the total of these filters: none (``finding_counts``, migration 0004), or
@@ -179,12 +174,12 @@ def _counts_kept(clauses: tuple[Clause, ...]) -> bool:
 
 def _kept_total(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any] | None:
     if not clauses:
-        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(_scope_of(_COUNTS, accounts))
+        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(in_scope(_COUNTS.c.org_id, accounts))
     if _counts_kept(clauses):
         # The same filters over the per-group counts: the tables share the column names and meanings.
         groups = finding_group_counts
         return select(func.coalesce(func.sum(groups.c.total), 0)).where(
-            _scope_of(groups, accounts), *_filtered(clauses, groups)
+            in_scope(groups.c.org_id, accounts), *_filtered(clauses, groups)
         )
     return None
 
@@ -194,7 +189,7 @@ def _count_statement(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any]:
     kept = _kept_total(accounts, clauses)
     if kept is not None:
         return kept
-    where = [_scope_of(FINDINGS, accounts), *_filtered(clauses, FINDINGS)]
+    where = [in_scope(FINDINGS.c.org_id, accounts), *_filtered(clauses, FINDINGS)]
     return select(func.count()).select_from(FINDINGS).where(*where)
 
 

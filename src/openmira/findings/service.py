@@ -7,12 +7,14 @@ Every query starts from the tenant scope's ``org_ids``; a finding outside it is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from openmira.auth.scope import in_scope, scope_values
 from openmira.core.errors import NotFound
 from openmira.core.lookup import one_or_404
 from openmira.db.session import execute_core
@@ -55,42 +57,45 @@ def people(
     return {r.id: Person(id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows}
 
 
-_FINDING_REF = select(FINDINGS.c.id, FINDINGS.c.org_id).where(
-    FINDINGS.c.org_id.in_(bindparam("org_ids", expanding=True)), FINDINGS.c.id == bindparam("finding_id")
-)
+@cache
+def _finding_ref(single_org: bool) -> Select[Any]:
+    return select(FINDINGS.c.id, FINDINGS.c.org_id).where(
+        in_scope(FINDINGS.c.org_id, 1 if single_org else 2), FINDINGS.c.id == bindparam("finding_id")
+    )
 
 
-def finding_ref(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
+def finding_ref(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
     """The scope's finding's ``id`` and ``org_id``, or 404: all that a write beside a finding (a comment)
     needs, without loading the entity."""
-    row = execute_core(session, _FINDING_REF, {"org_ids": list(org_ids), "finding_id": finding_id}).first()
+    values = {**scope_values(org_ids), "finding_id": finding_id}
+    row = execute_core(session, _finding_ref(len(org_ids) == 1), values).first()
     if row is None:
         raise NotFound(f"finding {finding_id} not found")
     return row
 
 
-_ONE_FINDING = {
-    details: select_findings(details=details).where(
-        FINDINGS.c.org_id.in_(bindparam("org_ids", expanding=True)), FINDINGS.c.id == bindparam("finding_id")
+@cache
+def _one_finding(details: bool, single_org: bool) -> Select[Any]:
+    return select_findings(details=details).where(
+        in_scope(FINDINGS.c.org_id, 1 if single_org else 2), FINDINGS.c.id == bindparam("finding_id")
     )
-    for details in (False, True)
-}
 
 
-def _one_row(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, *, details: bool) -> Row[Any]:
-    row = execute_core(session, _ONE_FINDING[details], {"org_ids": list(org_ids), "finding_id": finding_id}).first()
+def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, *, details: bool) -> Row[Any]:
+    values = {**scope_values(org_ids), "finding_id": finding_id}
+    row = execute_core(session, _one_finding(details, len(org_ids) == 1), values).first()
     if row is None:
         raise NotFound(f"finding {finding_id} not found")
     return row
 
 
-def finding_out(session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID) -> dict[str, Any]:
+def finding_out(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> dict[str, Any]:
     """The scope's finding as the API shows it (``FindingOut``), or 404."""
     return finding_json(_one_row(session, org_ids, finding_id, details=False))
 
 
 def finding_details(
-    session: Session, org_ids: Iterable[uuid.UUID], finding_id: uuid.UUID, public_url: str
+    session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, public_url: str
 ) -> dict[str, Any]:
     """The scope's finding with owners, summary, notes and console link (``FindingDetails``), or 404."""
     return details_json(session, _one_row(session, org_ids, finding_id, details=True), public_url)

@@ -186,7 +186,8 @@ def _authenticate_and_issue(runtime: Runtime, client_id: str, client_secret: str
     if pair is None:
         return None
     token = runtime.verifier.issue(
-        client_id=pair.client_id, org_id=pair.org_id, access=pair.access, tokens_valid_after=pair.tokens_valid_after
+        client_id=pair.client_id, org_id=pair.org_id, access=pair.access, tokens_valid_after=pair.tokens_valid_after,
+        generation=pair.generation,
     )
     return pair, token
 

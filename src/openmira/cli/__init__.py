@@ -78,6 +78,7 @@ def _start(host: str, port: int, *, webhooks_to_loopback: bool = False) -> Setti
     from openmira.cli.context import prepare_database
     from openmira.cli.errors import check_redis
     from openmira.config import get_settings
+    from openmira.db.files import exposure_warnings
 
     if webhooks_to_loopback:
         # The demo's webhooks may reach this machine (its demo endpoint is on localhost); a real deployment
@@ -86,6 +87,8 @@ def _start(host: str, port: int, *, webhooks_to_loopback: bool = False) -> Setti
     _apply_flags(host, port)
     settings = get_settings()
     prepare_database(settings)
+    for warning in exposure_warnings(settings.effective_database_url):
+        err.print(warning, markup=False, soft_wrap=True, style="bold red")
     if settings.redis_url:
         check_redis(settings.redis_url)
     return settings

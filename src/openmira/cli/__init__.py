@@ -83,7 +83,7 @@ def _start(host: str, port: int, *, webhooks_to_loopback: bool = False) -> Setti
     if webhooks_to_loopback:
         # The demo's webhooks may reach this machine (its demo endpoint is on localhost); a real deployment
         # allows nothing until the operator lists where deliveries may go.
-        os.environ.setdefault("OPENMIRA_WEBHOOK_ALLOWED_HOSTS", "localhost,127.0.0.1,::1")
+        os.environ.setdefault("OPENMIRA_WEBHOOK_ALLOWED_HOSTS", "localhost:*,127.0.0.1:*,[::1]:*")
     _apply_flags(host, port)
     settings = get_settings()
     prepare_database(settings)

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import String, Text, or_, select
+from sqlalchemy import String, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -55,14 +55,16 @@ def _new_private_pem() -> str:
 
 def ensure_signing_key(session: Session) -> str:
     """Create the first signing key if there is none; returns the active kid."""
-    # A revoked key is always retired too (a new key took over when it was revoked).
-    active = session.scalar(select(SigningKey).where(SigningKey.retired.is_(None)).order_by(SigningKey.created))
+    # Named columns only: this also runs after an upgrade to an older revision (migration tests), whose
+    # table lacks the newer columns. A revoked key is always retired too (a new key took over then).
+    active = session.scalar(
+        select(SigningKey.kid).where(SigningKey.retired.is_(None)).order_by(SigningKey.created).limit(1)
+    )
     if active is not None:
-        return active.kid
-    key = SigningKey(kid=secrets.token_urlsafe(12), private_pem=_new_private_pem())
-    session.add(key)
-    session.flush()
-    return key.kid
+        return active
+    kid = secrets.token_urlsafe(12)
+    session.execute(insert(SigningKey).values(kid=kid, private_pem=_new_private_pem(), created=utcnow()))
+    return kid
 
 
 def rotate_signing_key(session: Session) -> str:

@@ -74,3 +74,19 @@ def test_start_up_warns_when_the_database_is_readable_by_others(
     os.chmod(data, 0o700)
     os.chmod(db, 0o600)
     assert "warning" not in _run(data, monkeypatch, *command)
+
+
+def test_a_database_url_elsewhere_is_warned_about_for_its_file_not_its_shared_directory(tmp_path: Path) -> None:
+    from openmira.db.files import exposure_warnings
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)  # like /tmp: not the server's to narrow
+    db = shared / "custom.db"
+    url = f"sqlite:///{db}"
+    make_engine(url).dispose()
+    assert _mode(db) == 0o600 and exposure_warnings(url, data_dir=False) == []
+    os.chmod(db, 0o640)
+    (warning,) = exposure_warnings(url, data_dir=False)
+    assert f"{db} has mode 0640" in warning
+    assert exposure_warnings("postgresql://localhost/x", data_dir=False) == []

@@ -87,7 +87,7 @@ def _start(host: str, port: int, *, webhooks_to_loopback: bool = False) -> Setti
     _apply_flags(host, port)
     settings = get_settings()
     prepare_database(settings)
-    for warning in exposure_warnings(settings.effective_database_url):
+    for warning in exposure_warnings(settings.effective_database_url, data_dir=settings.database_url is None):
         err.print(warning, markup=False, soft_wrap=True, style="bold red")
     if settings.redis_url:
         check_redis(settings.redis_url)

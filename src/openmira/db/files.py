@@ -54,14 +54,15 @@ def _wider(path: Path, allowed: int) -> int | None:
     return mode if mode & ~allowed else None
 
 
-def exposure_warnings(url: str) -> list[str]:
-    """One line for each of the database's directory and files that users other than its owner may read
-    or write; empty for PostgreSQL."""
+def exposure_warnings(url: str, *, data_dir: bool) -> list[str]:
+    """One line for each of the database's files (and, when ``data_dir``, its directory: the server's own,
+    not a shared one such as /tmp that a custom URL may name) that users other than its owner may read or
+    write; empty for PostgreSQL."""
     db = sqlite_path(url)
     if db is None:
         return []
     found = []
-    directory_mode = _wider(db.parent, DIRECTORY_MODE)
+    directory_mode = _wider(db.parent, DIRECTORY_MODE) if data_dir else None
     if directory_mode is not None:
         found.append((db.parent, directory_mode, f"chmod 700 {db.parent}"))
     for path in (db, *(db.with_name(db.name + suffix) for suffix in _SIDE_FILES)):

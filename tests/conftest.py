@@ -133,7 +133,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url, "public_url": PUBLIC_URL, "data_dir": Path("data"), "rate_limit": 100_000,
         "msp_rate_limit": 100_000,
-        "webhook_worker": False, "webhook_allowed_hosts": "*",
+        "webhook_worker": False, "webhook_allowed_hosts": "*:*",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -85,7 +85,8 @@ class Settings(BaseSettings):
         default="",
         description=(
             "Where webhooks may be delivered: a comma list of host names (`hooks.example.com`, `*.example.com`), "
-            "IP addresses and CIDRs (`10.1.0.0/16`), or `*` for anywhere. Empty: nowhere."
+            "IP addresses and CIDRs (`10.1.0.0/16`), or `*` for anywhere, each with an optional port "
+            "(`hooks.example.com:8443`, `[::1]:8080`, `:*` for any; 80 and 443 without one). Empty: nowhere."
         ),
     )
     webhook_secret_key: str | None = Field(

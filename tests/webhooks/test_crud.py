@@ -167,14 +167,15 @@ def test_bad_input_names_the_field_and_changes_nothing(client: TestClient, tenan
 def test_the_allowlist_is_checked_when_an_endpoint_is_saved(
     app_with: Callable[..., App], tenant: Tenant, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="hooks.example.com, *.corp.example, 10.1.0.0/16")
+    app = app_with(webhook_allowed_hosts="hooks.example.com, *.corp.example, 10.1.0.0/16:8080")
     client = app.client
     for url in ["https://hooks.example.com/a", "https://x.corp.example/", "http://10.1.2.3:8080/in"]:
         create_webhook(client, tenant.rw, url)
     created = create_webhook(client, tenant.rw, "https://hooks.example.com/b")
     before = _counts(db)
     for url in ["https://evil.example.com/", "http://127.0.0.1/", "http://10.2.0.1/", "https://corp.example/",
-                "http://169.254.169.254/latest/meta-data"]:
+                "http://169.254.169.254/latest/meta-data", "https://hooks.example.com:8443/", "http://10.1.2.3/",
+                "http://10.1.2.3:22/", "https://x.corp.example:8080/"]:
         body = {"url": url, "events": ["ping"]}
         assert_problem(client.post(f"{API}/org/webhooks", json=body, headers=tenant.rw.headers), 400, "url")
         response = client.put(f"{API}/org/webhooks/{created['id']}", json=body, headers=tenant.rw.headers)

@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,11 @@ from sqlalchemy.orm import Session
 from openmira.webhooks.delivery import claim, deliver_due
 from openmira.webhooks.models import WebhookDelivery, WebhookEventPayload
 from tests.helpers import API, Tenant
+from tests.live import free_port
 from tests.webhooks.conftest import App, Receiver, create_webhook
 
 T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
+UNREACHABLE_TAIL = " (not resolved, not allowed, refused or timed out)"
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -46,7 +49,7 @@ def _ping(app: App, tenant: Tenant, hook: dict[str, object]) -> str:
 def test_a_delivery_reaches_a_real_receiver_signed(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     delivery_id = _ping(app, tenant, hook)
 
@@ -75,7 +78,7 @@ def test_a_delivery_reaches_a_real_receiver_signed(
 def test_rotation_changes_the_signature_at_once(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     _ping(app, tenant, hook)
     rotated = app.client.post(f"{API}/org/webhooks/{hook['id']}/rotate-secret", headers=tenant.rw.headers)
@@ -89,7 +92,7 @@ def test_rotation_changes_the_signature_at_once(
 def test_retries_back_off_until_the_receiver_accepts(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     delivery_id = _ping(app, tenant, hook)
     receiver.statuses = [500, 503]
@@ -118,7 +121,7 @@ def test_retries_back_off_until_the_receiver_accepts(
 def test_after_the_last_attempt_the_delivery_fails(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     delivery_id = _ping(app, tenant, hook)
     receiver.statuses = [500, 500, 500]
@@ -133,34 +136,35 @@ def test_after_the_last_attempt_the_delivery_fails(
 
 
 def test_an_unreachable_receiver_is_retried(app_with: Callable[..., App], tenant: Tenant, db: Session) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, "http://127.0.0.1:9/nothing-listens", ["ping"])
     delivery_id = _ping(app, tenant, hook)
     deliver_due(app.runtime.sessions, app.delivery(timeout_seconds=2), now=lambda: T0)
     delivery = _delivery(db, delivery_id)
     assert delivery.status == "pending" and delivery.attempts == 1 and delivery.response_status is None
-    assert delivery.error and "connect" in delivery.error
+    assert delivery.error and "no HTTP response from 127.0.0.1:9" in delivery.error
 
 
 def test_a_name_that_resolves_to_an_unlisted_address_is_refused_at_send(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
     # The name is allowed; DNS then points it at loopback (rebinding), which the operator did not list.
-    app = app_with(webhook_allowed_hosts="hooks.example.com")
+    app = app_with(webhook_allowed_hosts="hooks.example.com:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(host="hooks.example.com"), ["ping"])
     delivery_id = _ping(app, tenant, hook)
     loopback: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address("127.0.0.1")]
     deliver_due(app.runtime.sessions, app.delivery(), now=lambda: T0, resolver=lambda host, port: loopback)
     assert receiver.requests == []
     refused = _delivery(db, delivery_id)
-    assert refused.status == "failed" and refused.attempts == 1
-    assert refused.error and "refused" in refused.error and "127.0.0.1" in refused.error
+    # Told as any other unreachable address is (no scanner of what lies behind the name), and retried alike.
+    assert refused.status == "pending" and refused.attempts == 1
+    assert refused.error == f"no HTTP response from hooks.example.com:{receiver.port}" + UNREACHABLE_TAIL
 
 
 def test_a_name_is_sent_to_the_address_that_was_checked(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="hooks.example.com, 127.0.0.1")
+    app = app_with(webhook_allowed_hosts="hooks.example.com:*, 127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(host="hooks.example.com"), ["ping"])
     delivery_id = _ping(app, tenant, hook)
     loopback: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ipaddress.ip_address("127.0.0.1")]
@@ -173,19 +177,23 @@ def test_a_name_is_sent_to_the_address_that_was_checked(
 def test_an_endpoint_saved_under_a_wider_allowlist_is_refused_at_send(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    saved_under = app_with(webhook_allowed_hosts="127.0.0.1")
+    saved_under = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(saved_under.client, tenant.rw, receiver.url(), ["ping"])
     delivery_id = _ping(saved_under, tenant, hook)
     narrowed = app_with(webhook_allowed_hosts="hooks.example.com")
     deliver_due(narrowed.runtime.sessions, narrowed.delivery(), now=lambda: T0)
     assert receiver.requests == []
-    assert _delivery(db, delivery_id).status == "failed"
+    refused = _delivery(db, delivery_id)
+    assert refused.attempts == 1 and refused.error and "no HTTP response" in refused.error
+    narrowed_port = app_with(webhook_allowed_hosts="127.0.0.1:1")  # the host, but not the endpoint's port
+    deliver_due(narrowed_port.runtime.sessions, narrowed_port.delivery(), now=lambda: T0 + timedelta(days=1))
+    assert receiver.requests == [] and _delivery(db, delivery_id).attempts == 2
 
 
 def test_a_claimed_delivery_is_not_claimed_twice(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     _ping(app, tenant, hook)
     first = claim(app.runtime.sessions, T0)
@@ -200,7 +208,7 @@ def test_secrets_are_never_logged(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     rotated = app.client.post(f"{API}/org/webhooks/{hook['id']}/rotate-secret", headers=tenant.rw.headers)
     _ping(app, tenant, hook)
@@ -219,10 +227,10 @@ def test_secrets_are_never_logged(
 def test_a_secret_encrypted_under_another_key_fails_the_delivery_clearly(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    before = app_with(webhook_allowed_hosts="127.0.0.1", webhook_secret_key="the first key")
+    before = app_with(webhook_allowed_hosts="127.0.0.1:*", webhook_secret_key="the first key")
     hook = create_webhook(before.client, tenant.rw, receiver.url(), ["ping"])
     delivery_id = _ping(before, tenant, hook)
-    after = app_with(webhook_allowed_hosts="127.0.0.1", webhook_secret_key="another key")
+    after = app_with(webhook_allowed_hosts="127.0.0.1:*", webhook_secret_key="another key")
     assert deliver_due(after.runtime.sessions, after.delivery(), now=lambda: T0) == 1
     assert receiver.requests == []
     failed = _delivery(db, delivery_id)
@@ -232,3 +240,35 @@ def test_a_secret_encrypted_under_another_key_fails_the_delivery_clearly(
     deliver_due(after.runtime.sessions, after.delivery(), now=lambda: T0)
     (got,) = receiver.requests
     assert verify(rotated.json()["data"]["secret"], got.headers, got.body)
+
+
+def test_no_http_answer_reads_the_same_whatever_the_cause(
+    app_with: Callable[..., App], tenant: Tenant, db: Session
+) -> None:
+    """A closed port, a silent one, an address the allowlist refuses and a name that does not resolve leave
+    the endpoint's owner the same record: deliveries are no port (or network) scanner (issue 13, item 12)."""
+    port = free_port()  # nothing listens on it at 127.0.0.1
+    silent = socket.socket()
+    silent.bind(("127.0.0.3", port))
+    silent.listen(8)  # the connection is made, and never answered
+    app = app_with(webhook_allowed_hosts=f"hooks.example.com:{port}, 127.0.0.1:{port}, 127.0.0.3:{port}")
+    hook = create_webhook(app.client, tenant.rw, f"http://hooks.example.com:{port}/hook", ["ping"])
+
+    def unresolved(_host: str, _port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        raise socket.gaierror("Name or service not known")
+
+    def at(address: str) -> Callable[[str, int], list[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+        return lambda _host, _port: [ipaddress.ip_address(address)]
+
+    seen = []
+    try:
+        for resolver in (at("127.0.0.1"), at("127.0.0.3"), at("127.0.0.2"), unresolved):
+            delivery_id = _ping(app, tenant, hook)
+            deliver_due(app.runtime.sessions, app.delivery(timeout_seconds=0.5), now=lambda: T0, resolver=resolver)
+            d = _delivery(db, delivery_id)
+            seen.append((d.status, d.attempts, d.response_status, d.next_attempt, d.error))
+    finally:
+        silent.close()
+    expected = ("pending", 1, None, T0 + timedelta(seconds=30),
+                f"no HTTP response from hooks.example.com:{port}" + UNREACHABLE_TAIL)
+    assert seen == [expected] * 4

@@ -17,7 +17,7 @@ from tests.webhooks.test_delivery import verify
 
 def test_a_live_server_delivers_a_resolution_and_stops_cleanly(tmp_path: Path, receiver: Receiver) -> None:
     org = seed_org(tmp_path, 3)
-    env = {"OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "OPENMIRA_WEBHOOK_POLL_SECONDS": "0.2"}
+    env = {"OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1:*", "OPENMIRA_WEBHOOK_POLL_SECONDS": "0.2"}
     with live_server(org.database_url, tmp_path, log_level="info", **env) as server, server.client() as http:
         token = http.post("/oauth/token", json={
             "grant_type": "client_credentials", "client_id": org.client_id, "client_secret": org.client_secret,

@@ -19,7 +19,7 @@ from tests.webhooks.conftest import App, Receiver, create_webhook
 def test_the_lifespan_worker_delivers_and_stops(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1", webhook_worker=True, webhook_poll_seconds=0.1)
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*", webhook_worker=True, webhook_poll_seconds=0.1)
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     response = app.client.post(f"{API}/org/webhooks/{hook['id']}/test", headers=tenant.rw.headers)
     delivery_id = response.json()["data"]["delivery_id"]
@@ -39,7 +39,7 @@ def test_the_lifespan_worker_delivers_and_stops(
 def test_concurrent_workers_send_each_delivery_once(
     app_with: Callable[..., App], tenant: Tenant, receiver: Receiver, db: Session
 ) -> None:
-    app = app_with(webhook_allowed_hosts="127.0.0.1")
+    app = app_with(webhook_allowed_hosts="127.0.0.1:*")
     hook = create_webhook(app.client, tenant.rw, receiver.url(), ["ping"])
     count = 30
     for _ in range(count):

@@ -33,6 +33,7 @@ class CredentialState:
     org_kind: str
     access: str
     tokens_valid_after: int
+    generation: int
     created_by: uuid.UUID | None
     rate_limit: int | None
 
@@ -91,6 +92,7 @@ class CredentialCache:
                 org_kind=kind,
                 access=pair.access,
                 tokens_valid_after=pair.tokens_valid_after,
+                generation=pair.generation,
                 created_by=pair.created_by,
                 rate_limit=pair.rate_limit,
             )

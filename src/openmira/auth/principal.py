@@ -44,11 +44,13 @@ async def _authenticate(runtime: Runtime, authorization: str | None) -> tuple[Pr
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required", error=None)
+    await runtime.keys.keep_current()
     claims = runtime.verifier.verify(token.strip())
     state = await runtime.credentials.get(claims.client_id)
     if state is None or state.org_id != claims.org_id:
         raise Unauthorized("the key pair of this token no longer exists")
-    if claims.iat < state.tokens_valid_after:
+    # A token from before the generation claim existed has only its iat to go by.
+    if claims.iat < state.tokens_valid_after or claims.generation not in (None, state.generation):
         raise Unauthorized("the token was revoked when its key pair was rotated")
     principal = Principal(
         client_id=state.client_id,

@@ -1,4 +1,10 @@
-"""RS256 signing keys: persisted in the database, published as a JWK Set, rotatable."""
+"""RS256 signing keys: persisted in the database, published as a JWK Set, rotatable and revocable.
+
+A rotated key is *retired*: it stays published until its last token expires, but a token it signed
+after its retirement (plus ``RETIREMENT_GRACE``, for the processes that signed with it a moment longer)
+is refused. A *revoked* key is gone at once: unpublished, and every token it signed refused, in every
+process within ``REVOCATION_CHECK_INTERVAL`` (plus one read of the key table).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,21 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import String, Text, or_, select
+from sqlalchemy import String, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from openmira.db.base import Base, utcnow
 
 # How long a process trusts its copy of the key table before reading it again.
 SIGNING_KEY_TTL = 5.0
 UNKNOWN_KID_RELOAD_INTERVAL = 1.0
+# How old a process's copy of the key table may grow while it serves the API: bounds how long a revoked
+# key's tokens are still accepted.
+REVOCATION_CHECK_INTERVAL = 1.0
+# A process signs with its cached active key for up to SIGNING_KEY_TTL after another rotated it, and
+# clocks differ by a few seconds: tokens a retired key signed this soon after its retirement still pass.
+RETIREMENT_GRACE = SIGNING_KEY_TTL + 5.0
 
 
 class SigningKey(Base):
@@ -29,6 +42,8 @@ class SigningKey(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when a newer key took over signing; still published until its last token expires.
     retired: Mapped[datetime | None] = mapped_column()
+    # Set by ``openmira keys revoke``: unpublished, and every token it signed is refused.
+    revoked: Mapped[datetime | None] = mapped_column()
 
 
 def _new_private_pem() -> str:
@@ -40,18 +55,43 @@ def _new_private_pem() -> str:
 
 def ensure_signing_key(session: Session) -> str:
     """Create the first signing key if there is none; returns the active kid."""
-    active = session.scalar(select(SigningKey).where(SigningKey.retired.is_(None)).order_by(SigningKey.created))
+    # Named columns only: this also runs after an upgrade to an older revision (migration tests), whose
+    # table lacks the newer columns. A revoked key is always retired too (a new key took over then).
+    active = session.scalar(
+        select(SigningKey.kid).where(SigningKey.retired.is_(None)).order_by(SigningKey.created).limit(1)
+    )
     if active is not None:
-        return active.kid
-    key = SigningKey(kid=secrets.token_urlsafe(12), private_pem=_new_private_pem())
-    session.add(key)
-    session.flush()
-    return key.kid
+        return active
+    kid = secrets.token_urlsafe(12)
+    session.execute(insert(SigningKey).values(kid=kid, private_pem=_new_private_pem(), created=utcnow()))
+    return kid
 
 
 def rotate_signing_key(session: Session) -> str:
     """A new key signs from now on; the old ones stay published for verification."""
+    return _new_active_key(session, utcnow())
+
+
+class UnknownSigningKey(LookupError):
+    pass
+
+
+def revoke_signing_key(session: Session, kid: str) -> str | None:
+    """Revoke ``kid``: every token it signed is refused. If it was the key signing now, a new key takes
+    over in the same transaction (the server is never left unable to issue tokens); returns that new kid.
+    Revoking a revoked key changes nothing."""
+    key = session.get(SigningKey, kid)
+    if key is None:
+        raise UnknownSigningKey(kid)
+    if key.revoked is not None:
+        return None
     now = utcnow()
+    was_active = key.retired is None
+    key.revoked = now
+    return _new_active_key(session, now) if was_active else None
+
+
+def _new_active_key(session: Session, now: datetime) -> str:
     for key in session.scalars(select(SigningKey).where(SigningKey.retired.is_(None))):
         key.retired = now
     key = SigningKey(kid=secrets.token_urlsafe(12), private_pem=_new_private_pem(), created=now)
@@ -69,18 +109,20 @@ class KeyStore:
         self._lock = threading.Lock()
         self._private: dict[str, rsa.RSAPrivateKey] = {}
         self._public: dict[str, rsa.RSAPublicKey] = {}
+        self._retired: dict[str, float] = {}
         self._active: str | None = None
         self._loaded_at = -1e9
+        self._refreshing = False
 
     def _refresh(self) -> None:
         cutoff = utcnow() - timedelta(seconds=self._lifetime)
         with self._sessions() as session:
             rows = session.execute(
                 select(SigningKey.kid, SigningKey.private_pem, SigningKey.retired)
-                .where(or_(SigningKey.retired.is_(None), SigningKey.retired > cutoff))
+                .where(SigningKey.revoked.is_(None), or_(SigningKey.retired.is_(None), SigningKey.retired > cutoff))
                 .order_by(SigningKey.created)
             ).all()
-        private, public, active = {}, {}, None
+        private, public, retired_at, active = {}, {}, {}, None
         for kid, pem, retired in rows:
             key = self._private.get(kid)
             if key is None:
@@ -90,7 +132,9 @@ class KeyStore:
             private[kid], public[kid] = key, key.public_key()
             if retired is None:
                 active = kid
-        self._private, self._public, self._active = private, public, active
+            else:
+                retired_at[kid] = retired.timestamp()
+        self._private, self._public, self._retired, self._active = private, public, retired_at, active
         self._loaded_at = time.monotonic()
 
     def _fresh(self, max_age: float) -> None:
@@ -98,6 +142,28 @@ class KeyStore:
             with self._lock:
                 if time.monotonic() - self._loaded_at > max_age:
                     self._refresh()
+
+    async def keep_current(self) -> None:
+        """Re-read the key table in a worker thread once this copy is older than REVOCATION_CHECK_INTERVAL.
+
+        Called before each API request is authenticated; one request does the reading while the others go
+        on with the copy they have, so no request waits on the database for it."""
+        if self._refreshing or time.monotonic() - self._loaded_at <= REVOCATION_CHECK_INTERVAL:
+            return
+        self._refreshing = True
+        try:
+            await run_in_threadpool(self._fresh, REVOCATION_CHECK_INTERVAL)
+        finally:
+            self._refreshing = False
+
+    def refusal(self, kid: str, iat: int) -> str | None:
+        """Why a token ``kid`` signed at ``iat`` is no longer good, from the copy at hand (no database read)."""
+        if kid not in self._public:
+            return "the token was signed by a revoked or unknown key"
+        retired = self._retired.get(kid)
+        if retired is not None and iat > retired + RETIREMENT_GRACE:
+            return "the token was signed by a retired key after its retirement"
+        return None
 
     def signing_key(self) -> tuple[str, rsa.RSAPrivateKey]:
         self._fresh(SIGNING_KEY_TTL)

@@ -17,6 +17,9 @@ from openmira.core.errors import Unauthorized
 TOKEN_AUDIENCE = "public-api"
 LEEWAY_SECONDS = 5
 VERIFIED_CACHE_SIZE = 10_000
+# A private claim: the key pair's generation when the token was issued (see KeyPair.generation). Standard
+# claims are unchanged, so clients see the same token shape as before.
+GENERATION_CLAIM = "omg"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class TokenClaims:
     scope: str
     iat: int
     exp: int
+    kid: str
+    # None for a token issued before tokens carried it: only its ``iat`` then decides a rotation.
+    generation: int | None
 
 
 class TokenVerifier:
@@ -33,11 +39,14 @@ class TokenVerifier:
         self._settings = settings
         self._keys = keys
         # Verifying RS256 costs far more than serving a cached page, so a token verified once is
-        # remembered until it expires; revocation is checked on every request regardless.
+        # remembered until it expires; revocation (of its key pair or its signing key) is checked on every
+        # request regardless.
         self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
         self._lock = threading.Lock()
 
-    def issue(self, *, client_id: str, org_id: uuid.UUID, access: str, tokens_valid_after: int) -> str:
+    def issue(
+        self, *, client_id: str, org_id: uuid.UUID, access: str, tokens_valid_after: int, generation: int
+    ) -> str:
         kid, key = self._keys.signing_key()
         # Never below the pair's last rotation, so a token made with the new secret in the very
         # second of a rotation is not taken for one of the revoked.
@@ -53,6 +62,7 @@ class TokenVerifier:
             "scope": access,
             "gty": "client-credentials",
             "azp": client_id,
+            GENERATION_CLAIM: generation,
         }
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
 
@@ -61,13 +71,20 @@ class TokenVerifier:
         if cached is not None:
             if cached.exp + LEEWAY_SECONDS < time.time():
                 raise Unauthorized("the token has expired")
+            self._check_key(cached)
             return cached
         claims = self._verify_signature(token)
+        self._check_key(claims)
         with self._lock:
             self._verified[token] = claims
             if len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         return claims
+
+    def _check_key(self, claims: TokenClaims) -> None:
+        refusal = self._keys.refusal(claims.kid, claims.iat)
+        if refusal:
+            raise Unauthorized(refusal)
 
     def _verify_signature(self, token: str) -> TokenClaims:
         try:
@@ -105,9 +122,19 @@ class TokenVerifier:
                 scope=_scope(payload["scope"]),
                 iat=int(payload["iat"]),
                 exp=int(payload["exp"]),
+                kid=str(kid),
+                generation=_generation(payload.get(GENERATION_CLAIM)),
             )
         except (ValueError, TypeError):
             raise Unauthorized("the token's claims are invalid") from None
+
+
+def _generation(value: object) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise ValueError(GENERATION_CLAIM)
+    return value
 
 
 def _scope(value: object) -> str:

@@ -78,14 +78,17 @@ def _start(host: str, port: int, *, webhooks_to_loopback: bool = False) -> Setti
     from openmira.cli.context import prepare_database
     from openmira.cli.errors import check_redis
     from openmira.config import get_settings
+    from openmira.db.files import exposure_warnings
 
     if webhooks_to_loopback:
         # The demo's webhooks may reach this machine (its demo endpoint is on localhost); a real deployment
         # allows nothing until the operator lists where deliveries may go.
-        os.environ.setdefault("OPENMIRA_WEBHOOK_ALLOWED_HOSTS", "localhost,127.0.0.1,::1")
+        os.environ.setdefault("OPENMIRA_WEBHOOK_ALLOWED_HOSTS", "localhost:*,127.0.0.1:*,[::1]:*")
     _apply_flags(host, port)
     settings = get_settings()
     prepare_database(settings)
+    for warning in exposure_warnings(settings.effective_database_url, data_dir=settings.database_url is None):
+        err.print(warning, markup=False, soft_wrap=True, style="bold red")
     if settings.redis_url:
         check_redis(settings.redis_url)
     return settings

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from openmira.cli.errors import SetupError, open_engine
 from openmira.config import Settings, data_dir_notice, get_settings
 from openmira.core.errors import ApiError
+from openmira.db.files import make_private_directory
 from openmira.db.migrate import upgrade
 from openmira.db.session import make_session_factory
 
@@ -41,7 +42,7 @@ def prepare_database(settings: Settings) -> None:
         _say_once(notice)
     if settings.database_url is None:
         try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_directory(settings.data_dir)
         except OSError as exc:
             raise SetupError(
                 f"cannot create the data directory {settings.data_dir} ({exc.strerror}); "

@@ -8,8 +8,8 @@ import typer
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
-from openmira.auth.signing import SigningKey, rotate_signing_key
-from openmira.cli.context import JsonFlag, admin_session, prepare_database, report, report_rows
+from openmira.auth.signing import SigningKey, UnknownSigningKey, revoke_signing_key, rotate_signing_key
+from openmira.cli.context import JsonFlag, admin_session, fail, prepare_database, report, report_rows
 from openmira.cli.errors import open_engine
 from openmira.config import Settings, get_settings
 from openmira.db.migrate import alembic_config, current
@@ -20,20 +20,23 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 def _key_json(key: SigningKey, lifetime: timedelta, now: datetime) -> dict[str, object]:
     # A retired key stays published (in the JWKS) until the last token it signed has expired.
-    until = key.retired + lifetime if key.retired else None
+    # A revoked key is published no more, and none of its tokens is accepted.
+    until = key.retired + lifetime if key.retired and not key.revoked else None
     state = "signing" if until is None else "published" if until > now else "expired"
+    state = "revoked" if key.revoked else state
     return {
         "kid": key.kid,
         "state": state,
         "created": key.created.isoformat(),
         "retired": key.retired.isoformat() if key.retired else None,
+        "revoked": key.revoked.isoformat() if key.revoked else None,
         "published_until": until.isoformat() if until else None,
     }
 
 
 @keys_app.command("list")
 def keys_list(as_json: JsonFlag = False) -> None:
-    """List signing keys: the one signing now, and retired ones still published for verification."""
+    """List signing keys: the one signing now, retired ones still published for verification, revoked ones."""
     from openmira.db.base import utcnow
 
     lifetime = timedelta(seconds=get_settings().token_lifetime)
@@ -41,8 +44,8 @@ def keys_list(as_json: JsonFlag = False) -> None:
         keys = session.scalars(select(SigningKey).order_by(SigningKey.created.desc(), SigningKey.kid))
         rows = [_key_json(k, lifetime, utcnow()) for k in keys]
     report_rows(
-        as_json, rows, ["Key ID", "State", "Created", "Retired", "Published until"],
-        lambda r: [r["kid"], r["state"], r["created"], r["retired"], r["published_until"]],
+        as_json, rows, ["Key ID", "State", "Created", "Retired", "Revoked", "Published until"],
+        lambda r: [r["kid"], r["state"], r["created"], r["retired"], r["revoked"], r["published_until"]],
     )
 
 
@@ -52,6 +55,19 @@ def keys_rotate(as_json: JsonFlag = False) -> None:
     with admin_session() as session:
         kid = rotate_signing_key(session)
     report(as_json, {"kid": kid}, f"New signing key {kid}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(kid: str, as_json: JsonFlag = False) -> None:
+    """Refuse every token KID signed, at once (within 2 s on every server). A new key takes over signing
+    if KID was signing; clients then fetch new tokens."""
+    with admin_session() as session:
+        try:
+            new_kid = revoke_signing_key(session, kid)
+        except UnknownSigningKey:
+            fail(f"no signing key {kid}; see `openmira keys list`")
+    message = f"Revoked signing key {kid}" + (f"; new signing key {new_kid}" if new_kid else "")
+    report(as_json, {"kid": kid, "revoked": True, "new_kid": new_kid}, message)
 
 
 def _revisions(settings: Settings) -> tuple[str | None, str | None]:

@@ -11,16 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from openmira.db.base import Base, utcnow
 
 
-class ConsoleSecret(Base):
-    """Server-generated secrets (the session-cookie signing key), created once on first use."""
-
-    __tablename__ = "console_secrets"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
-    created: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class ConsoleSession(Base):
     """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored."""
 

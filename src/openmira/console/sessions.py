@@ -1,7 +1,7 @@
 """Console sign-in state: the signing secret, server-side sessions, cookies and CSRF tokens.
 
 The session cookie carries a random 256-bit token, signed with a secret that every server process
-reads from the database (``console_secrets``; created on first use, or taken from
+reads from the database (:mod:`openmira.auth.server_secrets`; created on first use, or taken from
 ``OPENMIRA_CONSOLE_SECRET``). The database keeps only the token's SHA-256, so signing out, or a
 password change, ends the session on every process at once.
 """
@@ -18,10 +18,10 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from openmira.console.models import ConsoleSecret, ConsoleSession
+from openmira.auth.server_secrets import SESSION_SIGNING, load_or_create_secret
+from openmira.console.models import ConsoleSession
 from openmira.db.base import utcnow
 from openmira.orgs.models import Organization, OrgKind
 from openmira.users.models import Role, User
@@ -29,31 +29,6 @@ from openmira.users.models import Role, User
 SESSION_COOKIE = "openmira_console"
 LOGIN_CSRF_COOKIE = "openmira_console_signin"
 SESSION_LIFETIME = timedelta(hours=12)
-_SECRET_NAME = "session-signing"
-
-
-def ensure_secret(session: Session, name: str = _SECRET_NAME) -> str:
-    """A shared server secret (by name), added to ``session``'s transaction if it does not exist yet."""
-    row = session.get(ConsoleSecret, name)
-    if row is None:
-        row = ConsoleSecret(name=name, value=secrets.token_urlsafe(48))
-        session.add(row)
-        session.flush()
-    return row.value
-
-
-def load_or_create_secret(sessions: sessionmaker[Session], name: str = _SECRET_NAME) -> str:
-    """A shared server secret (by name); the first process to need it creates it, the others read it."""
-    with sessions() as session:
-        try:
-            value = ensure_secret(session, name)
-            session.commit()
-            return value
-        except IntegrityError:  # another process created it first
-            session.rollback()
-            row = session.get(ConsoleSecret, name)
-            assert row is not None
-            return row.value
 
 
 class CookieSigner:
@@ -66,7 +41,7 @@ class CookieSigner:
         if self._secret is None:
             with self._lock:
                 if self._secret is None:
-                    self._secret = load_or_create_secret(self._sessions)
+                    self._secret = load_or_create_secret(self._sessions, SESSION_SIGNING)
         return Signer(self._secret, salt=salt)
 
     def sign(self, value: str, salt: str) -> str:

@@ -30,6 +30,9 @@ class KeyPair(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     # Tokens whose ``iat`` (whole seconds) is below this were issued before the last rotation.
     tokens_valid_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Bumped by every rotation and carried in the pair's tokens (claim ``omg``): a token of an earlier
+    # generation is refused even when its whole-second ``iat`` equals the rotation's second (issue 13).
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
     last_used: Mapped[datetime | None] = mapped_column()
     # Per-pair override of the deployment's requests-per-second limit.
     rate_limit: Mapped[int | None] = mapped_column()

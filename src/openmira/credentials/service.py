@@ -130,8 +130,10 @@ def set_rate_limit(
 
 
 def _revoke_issued_tokens(pair: KeyPair) -> None:
-    # Tokens carry whole-second ``iat``; anything issued up to this instant is now revoked.
+    # Tokens carry whole-second ``iat``; anything issued up to this instant is now revoked. Two rotations
+    # in one second share that bound, so the generation (carried by every token since) tells them apart.
     pair.tokens_valid_after = math.ceil(time.time())
+    pair.generation = (pair.generation or 0) + 1
 
 
 def rotate_key_pair(session: Session, client_id: str, org_id: uuid.UUID | None = None) -> IssuedKeyPair:

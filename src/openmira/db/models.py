@@ -1,8 +1,9 @@
 """Imports every model module, so ``Base.metadata`` describes the whole schema."""
 
 from openmira.agents.models import AgentCommand, AgentDevice, AgentKey
+from openmira.auth.server_secrets import ServerSecret
 from openmira.auth.signing import SigningKey
-from openmira.console.models import ConsoleSecret, ConsoleSession
+from openmira.console.models import ConsoleSession
 from openmira.credentials.models import KeyPair
 from openmira.db.base import Base
 from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
@@ -18,7 +19,6 @@ __all__ = [
     "AgentKey",
     "Base",
     "BasisDetectionRule",
-    "ConsoleSecret",
     "ConsoleSession",
     "DetectionRule",
     "EvidenceRow",
@@ -29,6 +29,7 @@ __all__ = [
     "FindingOwner",
     "KeyPair",
     "Organization",
+    "ServerSecret",
     "SigningKey",
     "User",
     "UserRole",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmira.core.regex import sqlite_regexp
+from openmira.db.files import create_private_file, sqlite_path
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -18,6 +19,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # ciphertexts, e-mail addresses): SQLAlchemy then shows the statement only.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if path is not None and path.parent.is_dir():
+            create_private_file(path)  # before SQLite creates it with the umask's mode (0644 as a rule)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

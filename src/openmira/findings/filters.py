@@ -209,9 +209,11 @@ def _parse_value(spec: FieldSpec, op: str, raw: str, dialect: str) -> Any:
             raise ValueError("must not be empty")
         try:
             compile_pattern(raw)
+            # Translated on every backend, so a pattern PostgreSQL cannot run is refused on SQLite too.
+            translated = to_postgres(raw)
         except UnsafePattern as exc:
             raise ValueError(str(exc)) from None
-        return to_postgres(raw) if dialect == "postgresql" else raw
+        return translated if dialect == "postgresql" else raw
     return spec.parse(raw)
 
 

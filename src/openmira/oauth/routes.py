@@ -200,7 +200,8 @@ def _authenticate_and_issue(
     if pair is None:
         return None
     token = runtime.verifier.issue(
-        client_id=pair.client_id, org_id=pair.org_id, access=pair.access, tokens_valid_after=pair.tokens_valid_after
+        client_id=pair.client_id, org_id=pair.org_id, access=pair.access, tokens_valid_after=pair.tokens_valid_after,
+        generation=pair.generation,
     )
     return pair, token
 

@@ -31,7 +31,7 @@ START_TIMEOUT = 60.0
 # receives them on localhost), a fault set by a test applies from the very next request (the server checks
 # on every request instead of once a second), everything else as in production, the 10 req/s limit included.
 DEFAULT_ENV = {
-    "OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "localhost,127.0.0.1,::1",
+    "OPENMIRA_WEBHOOK_ALLOWED_HOSTS": "localhost:*,127.0.0.1:*,[::1]:*",
     "OPENMIRA_LOG_LEVEL": "info",
     "OPENMIRA_FAULT_CHECK_INTERVAL": "0",
 }

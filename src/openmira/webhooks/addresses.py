@@ -1,7 +1,9 @@
 """Where deliveries may go: the URL syntax the API accepts and the operator's allowlist.
 
 The allowlist (``OPENMIRA_WEBHOOK_ALLOWED_HOSTS``) holds host names (``hooks.example.com``, or
-``*.example.com`` for its subdomains), IP addresses and CIDRs, or ``*`` for anywhere. It is checked
+``*.example.com`` for its subdomains), IP addresses and CIDRs, or ``*`` for anywhere, each with an
+optional port (``hooks.example.com:8443``, ``[::1]:8080``, ``10.1.0.0/16:*`` for any port); an entry
+without one allows ports 80 and 443 only, so a listed internal host is not open to a port scan. It is checked
 twice: on the URL when an endpoint is saved, and on the resolved addresses when a delivery is sent, so a
 name that was allowed cannot later be pointed (DNS rebinding) at an address the operator did not list:
 a listed name may resolve to public addresses, but a loopback, private, link-local or otherwise
@@ -39,6 +41,12 @@ def url_host(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
 
 
+def url_port(url: str) -> int:
+    """The port a URL reaches: its own, or its scheme's."""
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+
+
 def _ip(value: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(value)
@@ -46,64 +54,105 @@ def _ip(value: str) -> IPAddress | None:
         return None
 
 
+Ports = frozenset[int] | None  # None: any port
+DEFAULT_PORTS: Ports = frozenset({80, 443})
+_PORT_ENTRY = re.compile(_PORT)
+
+
+def _ports(value: str, entry: str) -> Ports:
+    if value == "*":
+        return None
+    if not _PORT_ENTRY.fullmatch(value):
+        raise ValueError(f"{entry!r}: the port must be 1 to 65535, or * for any")
+    return frozenset({int(value)})
+
+
+def _split_port(entry: str) -> tuple[str, Ports]:
+    """``host:port``, ``[v6]:port``, ``[v6]``, a bare IPv6 address or network, or a host without a port."""
+    if entry.startswith("["):
+        inside, bracket, rest = entry[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{entry!r} is not [IPv6 address] or [IPv6 address]:port")
+        return inside, _ports(rest[1:], entry) if rest else DEFAULT_PORTS
+    if entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+        return host, _ports(port, entry)
+    return entry, DEFAULT_PORTS  # no colon, or a bare IPv6 address (whose port needs the brackets)
+
+
+def _port_ok(ports: Ports, port: int) -> bool:
+    return ports is None or port in ports
+
+
 @dataclass(frozen=True)
 class HostPolicy:
-    anywhere: bool
-    names: frozenset[str]
-    suffixes: tuple[str, ...]
-    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    """The parsed allowlist: each entry a host (name, ``*.domain``, address or network, or ``*``) and the
+    ports it may be reached on (80 and 443 unless the entry names one, ``:*`` for any)."""
+
+    anywhere: tuple[Ports, ...]
+    names: tuple[tuple[str, Ports], ...]
+    suffixes: tuple[tuple[str, Ports], ...]
+    networks: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Ports], ...]
 
     @classmethod
     def parse(cls, setting: str) -> HostPolicy:
-        names: set[str] = set()
-        suffixes: list[str] = []
+        names: list[tuple[str, Ports]] = []
+        suffixes: list[tuple[str, Ports]] = []
         networks = []
-        anywhere = False
+        anywhere: list[Ports] = []
         for entry in (e.strip().lower() for e in setting.split(",")):
             if not entry:
                 continue
-            if entry == "*":
-                anywhere = True
-            elif entry.startswith("*."):
-                suffixes.append(entry[1:].rstrip("."))
+            host, ports = _split_port(entry)
+            if host == "*":
+                anywhere.append(ports)
+            elif host.startswith("*."):
+                suffix = host[1:].rstrip(".")
+                if not _NAME.fullmatch(suffix[1:]):  # "*." alone must not become "*"
+                    raise ValueError(f"{entry!r} is not a *.domain wildcard")
+                suffixes.append((suffix, ports))
             else:
-                entry = entry.rstrip(".")
+                host = host.rstrip(".")
                 try:
-                    networks.append(ipaddress.ip_network(entry, strict=False))
+                    networks.append((ipaddress.ip_network(host, strict=False), ports))
                 except ValueError:
-                    if not _NAME.fullmatch(entry):
-                        raise ValueError(f"{entry!r} is not a host name, *.domain, IP address or CIDR") from None
-                    names.add(entry)
-        for suffix in suffixes:
-            if not _NAME.fullmatch(suffix[1:]):  # "*." alone must not become "*"
-                raise ValueError(f"'*{suffix}' is not a *.domain wildcard")
-        return cls(anywhere, frozenset(names), tuple(suffixes), tuple(networks))
+                    if not _NAME.fullmatch(host):
+                        raise ValueError(
+                            f"{entry!r} is not a host name, *.domain, IP address or CIDR (with an optional :port)"
+                        ) from None
+                    names.append((host, ports))
+        return cls(tuple(anywhere), tuple(names), tuple(suffixes), tuple(networks))
 
-    def _name_listed(self, host: str) -> bool:
-        return host in self.names or any(host.endswith(s) for s in self.suffixes)
+    def _anywhere(self, port: int) -> bool:
+        return any(_port_ok(ports, port) for ports in self.anywhere)
 
-    def _address_listed(self, address: IPAddress) -> bool:
-        return any(address in network for network in self.networks)
+    def _name_listed(self, host: str, port: int) -> bool:
+        return any(host == name and _port_ok(ports, port) for name, ports in self.names) or any(
+            host.endswith(suffix) and _port_ok(ports, port) for suffix, ports in self.suffixes
+        )
 
-    def allows_host(self, host: str) -> bool:
-        """The check when an endpoint is saved: is the URL's host one the operator listed?"""
-        if self.anywhere:
+    def _address_listed(self, address: IPAddress, port: int) -> bool:
+        return any(address in network and _port_ok(ports, port) for network, ports in self.networks)
+
+    def allows_host(self, host: str, port: int) -> bool:
+        """The check when an endpoint is saved: is the URL's host, on its port, one the operator listed?"""
+        if self._anywhere(port):
             return True
         address = _ip(host)
-        return self._address_listed(address) if address is not None else self._name_listed(host)
+        return self._address_listed(address, port) if address is not None else self._name_listed(host, port)
 
-    def refusal(self, host: str, addresses: list[IPAddress]) -> str | None:
+    def refusal(self, host: str, port: int, addresses: list[IPAddress]) -> str | None:
         """The check when a delivery is sent, on what ``host`` resolved to: why it is refused, or None."""
-        if self.anywhere:
+        if self._anywhere(port):
             return None
         if not addresses:
             return f"{host} did not resolve to any address"
         for address in addresses:
-            if self._address_listed(address):
+            if self._address_listed(address, port):
                 continue
-            if address.is_global and self._name_listed(host):
+            if address.is_global and self._name_listed(host, port):
                 continue
-            return f"{host} resolved to {address}, which is not in OPENMIRA_WEBHOOK_ALLOWED_HOSTS"
+            return f"{host} resolved to {address}, which is not in OPENMIRA_WEBHOOK_ALLOWED_HOSTS for port {port}"
         return None
 
 

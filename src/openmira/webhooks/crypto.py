@@ -1,7 +1,7 @@
 """Signing secrets: generated, encrypted at rest, and used to sign deliveries.
 
 The encryption key is derived (HKDF-SHA256) from ``OPENMIRA_WEBHOOK_SECRET_KEY`` or, by default, from a
-random server secret created once in the database (the console's ``console_secrets`` table), so every
+random server secret created once in the database (:mod:`openmira.auth.server_secrets`), so every
 server process can decrypt what another encrypted.
 """
 
@@ -18,6 +18,8 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session, sessionmaker
+
+from openmira.auth.server_secrets import ensure_secret, load_or_create_secret
 
 DB_SECRET_NAME = "webhook-encryption"
 SECRET_PREFIX = "whsec_"
@@ -44,16 +46,11 @@ class SecretBox:
     @classmethod
     def shared(cls, sessions: sessionmaker[Session], configured: str | None) -> SecretBox:
         """The server's box: the configured key, or the one every process reads from the database."""
-        # Imported here: the console package imports the runtime, which builds this box.
-        from openmira.console.sessions import load_or_create_secret
-
         return cls(lambda: configured or load_or_create_secret(sessions, DB_SECRET_NAME))
 
     @classmethod
     def in_transaction(cls, session: Session, configured: str | None) -> SecretBox:
         """The same key, read (or created) inside ``session``'s own transaction (seeding)."""
-        from openmira.console.sessions import ensure_secret
-
         return cls(lambda: configured or ensure_secret(session, DB_SECRET_NAME))
 
     def _key(self) -> Fernet:

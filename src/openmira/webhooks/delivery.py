@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openmira import __version__
 from openmira.db.base import utcnow
-from openmira.webhooks.addresses import HostPolicy, IPAddress, resolve, url_host
+from openmira.webhooks.addresses import HostPolicy, IPAddress, resolve, url_host, url_port
 from openmira.webhooks.crypto import SecretBox, sign
 from openmira.webhooks.events import delivery_body
 from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEventPayload
@@ -42,6 +42,14 @@ _UNREADABLE_SECRET = (
     "the signing secret cannot be decrypted (OPENMIRA_WEBHOOK_SECRET_KEY changed?): rotate the endpoint's secret"
 )
 _sending = threading.local()
+
+
+def _unreachable(host: str, port: int) -> str:
+    # One text (and one retry schedule) for every way of getting no HTTP answer: a name that does not
+    # resolve, an address the allowlist refuses, a closed port, a filtered one, a failed TLS handshake. The
+    # tenant who owns the endpoint then cannot tell them apart, so deliveries are no scanner of the hosts and
+    # ports the operator allowed (issue 13); the server log has the cause.
+    return f"no HTTP response from {host}:{port} (not resolved, not allowed, refused or timed out)"
 
 
 class _QuietWhileSending(logging.Filter):
@@ -69,7 +77,8 @@ class Outcome:
     succeeded: bool
     response_status: int | None = None
     error: str | None = None
-    final: bool = False  # no point retrying (the address is refused)
+    final: bool = False  # no point retrying
+    cause: str | None = None  # for the server log only: what ``error`` does not tell the endpoint's owner
 
 
 def _due(now: datetime) -> Any:
@@ -123,16 +132,15 @@ def send_one(
     transport: httpx.BaseTransport | None = None,
     resolver: Resolver = resolve,
 ) -> Outcome:
-    host = url_host(url)
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    host, port = url_host(url), url_port(url)
+    unreachable = _unreachable(host, port)
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError) as exc:  # UnicodeError: a name the IDNA codec refuses (too long)
-        return Outcome(False, error=f"could not resolve {host}: {exc.__class__.__name__}")
-    refusal = config.policy.refusal(host, addresses)
+        return Outcome(False, error=unreachable, cause=f"could not resolve {host}: {exc.__class__.__name__}")
+    refusal = config.policy.refusal(host, port, addresses)
     if refusal:
-        return Outcome(False, error=f"refused: {refusal}", final=True)
+        return Outcome(False, error=unreachable, cause=f"refused: {refusal}")
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = int(now.timestamp())
     pinned, host_header, extensions = _request_parts(url, addresses[0])
@@ -155,11 +163,9 @@ def send_one(
             with http.stream("POST", pinned, content=body, headers=headers, extensions=extensions) as response:
                 status = response.status_code
         except httpx.TimeoutException:
-            return Outcome(False, error=f"no answer within {config.timeout_seconds:g} s")
-        except httpx.ConnectError as exc:
-            return Outcome(False, error=f"could not connect: {exc.__class__.__name__}")
+            return Outcome(False, error=unreachable, cause=f"no answer within {config.timeout_seconds:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(False, error=f"the request failed: {exc.__class__.__name__}")
+            return Outcome(False, error=unreachable, cause=f"the request failed: {exc.__class__.__name__}")
         finally:
             _sending.active = False
     if 200 <= status < 300:
@@ -244,6 +250,6 @@ def deliver_due(
         attempted += 1
         log.info(
             "webhook delivery %s (%s) to endpoint %s: %s%s", delivery_id, event, endpoint_id, status,
-            f" ({outcome.error})" if outcome.error else "",
+            f" ({outcome.cause or outcome.error})" if outcome.error else "",
         )
     return attempted

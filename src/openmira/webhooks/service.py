@@ -16,7 +16,7 @@ from openmira.core.paging import PageRequest, paginate, parse_order_by
 from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
 from openmira.db.base import utcnow
 from openmira.webhooks import events
-from openmira.webhooks.addresses import HostPolicy, url_host
+from openmira.webhooks.addresses import HostPolicy, url_host, url_port
 from openmira.webhooks.crypto import SecretBox, new_signing_secret
 from openmira.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from openmira.webhooks.schemas import DeliveryDetail, DeliveryOut, WebhookIn, WebhookOut, WebhookWithSecret
@@ -55,10 +55,12 @@ def _delivery_fields(d: WebhookDelivery) -> dict[str, Any]:
 
 
 def _check_allowed(policy: HostPolicy, url: str) -> None:
-    host = url_host(url)
-    if not policy.allows_host(host):
+    host, port = url_host(url), url_port(url)
+    if not policy.allows_host(host, port):
         raise BadRequest.param(
-            "url", f"deliveries to {host} are not allowed by this server (OPENMIRA_WEBHOOK_ALLOWED_HOSTS)", "body"
+            "url",
+            f"deliveries to {host} on port {port} are not allowed by this server (OPENMIRA_WEBHOOK_ALLOWED_HOSTS)",
+            "body",
         )
 
 

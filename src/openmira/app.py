@@ -19,6 +19,7 @@ from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.nul import NulGuardMiddleware
 from openmira.core.observability import RequestContextMiddleware
+from openmira.core.routing import set_db_threads
 from openmira.cors import ApiCORSMiddleware
 from openmira.oauth.routes import router as oauth_router
 from openmira.runtime import Runtime
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # One sweeper per run of the lifespan: a test harness may run it again (even overlapping) on the
         # same app, and each run must stop the task it started.
+        set_db_threads(settings.db_threads)
         sweeper = CommandSweeper(runtime.sessions, settings.agent_command_delay, settings.agent_command_interval)
         worker = DeliveryWorker(runtime) if settings.webhook_worker else None
         sweeper.start()

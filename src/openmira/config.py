@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     )
     token_failure_limit: int = Field(default=10, ge=1, description="Failed token requests per minute before 429.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    db_threads: int = Field(
+        default=8, ge=1, le=256,
+        description="Worker threads a process runs database work in at once (more wait their turn).",
+    )
     agent_command_delay: float = Field(
         default=2.0, ge=0, le=86_400,
         description="Seconds the simulated agents take for each step of a command (queued → sent → completed).",

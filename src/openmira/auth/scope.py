@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
 from openmira.core.routing import DbSession, run_query
+from openmira.db.session import execute_core
 from openmira.orgs.models import License, Organization
 
 
@@ -56,7 +57,7 @@ async def msp_account_scope(
     principal = principal_of(request)
     _require_msp(principal)
     values = {"account_id": account_id, "msp_id": principal.org_id}
-    found = await run_query(session, lambda: session.execute(_ACCOUNT, values).scalar())
+    found = await run_query(session, lambda: execute_core(session, _ACCOUNT, values).scalar())
     if found is None:
         raise NotFound(f"account {account_id} not found")
     scope = TenantScope(principal, frozenset({found}))
@@ -75,7 +76,7 @@ def sub_accounts(session: Session, msp_id: uuid.UUID, *, licensed_only: bool) ->
     """The sub-accounts of ``msp_id`` (only the licensed ones with ``licensed_only``: the all-accounts findings
     leave free accounts out). The API's MSP scopes and the console's all-accounts findings both read it."""
     query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
-    return frozenset(session.execute(query, {"msp_id": msp_id}).scalars())
+    return frozenset(execute_core(session, query, {"msp_id": msp_id}).scalars())
 
 
 async def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
@@ -106,12 +107,12 @@ async def msp_self_scope(request: Request) -> TenantScope:
     return scope
 
 
-def in_scope(column: ColumnElement[uuid.UUID], accounts: int) -> ColumnElement[bool]:
-    """``column`` (an organization ID) within a scope of ``accounts`` organizations, bound by
-    :func:`scope_values`: an equality for one organization, the common case (an expanding ``IN`` is
-    rewritten on every execution, a third of a one-row look-up's SQL cost), an expanding ``IN`` for more.
-    Statements are built once per shape (``accounts == 1`` or not), never per request."""
-    if accounts == 1:
+def in_scope(column: ColumnElement[uuid.UUID], single: bool) -> ColumnElement[bool]:
+    """``column`` (an organization ID) within the scope bound by :func:`scope_values`: an equality for a
+    single organization, the common case (an expanding ``IN`` is rewritten on every execution, a third of a
+    one-row look-up's SQL cost), an expanding ``IN`` otherwise. Statements are built once per shape, never
+    per request."""
+    if single:
         return column == bindparam("org_0")
     return column.in_(bindparam("org_ids", expanding=True))
 

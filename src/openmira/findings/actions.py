@@ -12,9 +12,8 @@ from openmira.core.errors import BadRequest
 from openmira.db.base import utcnow
 from openmira.findings.models import Finding, FindingOwner
 from openmira.findings.schemas import AssignIn, ResolveIn
-from openmira.findings.service import event_data, get_finding_for_update
+from openmira.findings.service import event_data, get_finding_for_update, people
 from openmira.meta.enums import RESOLUTIONS, STATUS_RESOLVED
-from openmira.users.service import org_members
 from openmira.webhooks.events import emit
 
 
@@ -44,7 +43,7 @@ def assign_finding(
 ) -> Finding:
     finding = get_finding_for_update(session, org_ids, finding_id)
     owners = list(dict.fromkeys(body.owners))  # drop repeats, keep the given order
-    members = org_members(session, finding.org_id, owners)
+    members = people(session, owners, org_id=finding.org_id)
     strangers = [str(o) for o in owners if o not in members]
     if strangers:
         raise BadRequest.param(

@@ -174,12 +174,12 @@ def _counts_kept(clauses: tuple[Clause, ...]) -> bool:
 
 def _kept_total(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any] | None:
     if not clauses:
-        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(in_scope(_COUNTS.c.org_id, accounts))
+        return select(func.coalesce(func.sum(_COUNTS.c.total), 0)).where(in_scope(_COUNTS.c.org_id, accounts == 1))
     if _counts_kept(clauses):
         # The same filters over the per-group counts: the tables share the column names and meanings.
         groups = finding_group_counts
         return select(func.coalesce(func.sum(groups.c.total), 0)).where(
-            in_scope(groups.c.org_id, accounts), *_filtered(clauses, groups)
+            in_scope(groups.c.org_id, accounts == 1), *_filtered(clauses, groups)
         )
     return None
 
@@ -189,7 +189,7 @@ def _count_statement(accounts: int, clauses: tuple[Clause, ...]) -> Select[Any]:
     kept = _kept_total(accounts, clauses)
     if kept is not None:
         return kept
-    where = [in_scope(FINDINGS.c.org_id, accounts), *_filtered(clauses, FINDINGS)]
+    where = [in_scope(FINDINGS.c.org_id, accounts == 1), *_filtered(clauses, FINDINGS)]
     return select(func.count()).select_from(FINDINGS).where(*where)
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
@@ -47,14 +48,17 @@ def activity_days(today: date, days: int = ACTIVITY_DAYS) -> list[date]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
-def _open_counts_by(session: Session, org_ids: Iterable[uuid.UUID], column: str) -> dict[int, int]:
+def _open_counts_by(
+    session: Session, org_ids: Iterable[uuid.UUID], column: str, *where: ColumnElement[bool]
+) -> dict[Any, int]:
+    """Open findings per value of ``column`` (and ``where``), from the kept per-group counts."""
     groups = finding_group_counts
     rows = session.execute(
         select(groups.c[column], func.sum(groups.c.total))
-        .where(groups.c.org_id.in_(list(org_ids)), groups.c.status == STATUS_OPEN)
+        .where(groups.c.org_id.in_(list(org_ids)), groups.c.status == STATUS_OPEN, *where)
         .group_by(groups.c[column])
     ).all()
-    return {int(key): int(total) for key, total in rows if total}
+    return {key: int(total) for key, total in rows if total}
 
 
 def open_by_priority(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[int, int]:
@@ -130,13 +134,7 @@ def oldest_open_urgent(
 
 def open_critical_per_org(session: Session, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Open P1 findings per organization, from the same kept counts as the API's filtered totals."""
-    groups = finding_group_counts
-    rows = session.execute(
-        select(groups.c.org_id, func.sum(groups.c.total))
-        .where(groups.c.org_id.in_(list(org_ids)), groups.c.status == STATUS_OPEN, groups.c.priority == 1)
-        .group_by(groups.c.org_id)
-    ).all()
-    return {org_id: int(total) for org_id, total in rows if total}
+    return _open_counts_by(session, org_ids, "org_id", finding_group_counts.c.priority == 1)
 
 
 def open_older_than_per_org(session: Session, org_ids: Iterable[uuid.UUID], before: datetime) -> dict[uuid.UUID, int]:

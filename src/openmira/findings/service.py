@@ -7,7 +7,7 @@ Every query starts from the tenant scope's ``org_ids``; a finding outside it is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from functools import cache
 from typing import Any
 
@@ -57,48 +57,43 @@ def people(
     return {r.id: Person(id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name) for r in rows}
 
 
+# What a look-up by ID reads: the reference a write beside a finding needs, or an API shape.
+_COLUMNS: dict[str, Callable[[], Select[Any]]] = {
+    "ref": lambda: select(FINDINGS.c.id, FINDINGS.c.org_id),
+    "finding": lambda: select_findings(details=False),
+    "details": lambda: select_findings(details=True),
+}
+
+
 @cache
-def _finding_ref(single_org: bool) -> Select[Any]:
-    return select(FINDINGS.c.id, FINDINGS.c.org_id).where(
-        in_scope(FINDINGS.c.org_id, 1 if single_org else 2), FINDINGS.c.id == bindparam("finding_id")
-    )
+def _by_id(columns: str, single_org: bool) -> Select[Any]:
+    return _COLUMNS[columns]().where(in_scope(FINDINGS.c.org_id, single_org), FINDINGS.c.id == bindparam("finding_id"))
+
+
+def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> Row[Any]:
+    values = {**scope_values(org_ids), "finding_id": finding_id}
+    row = execute_core(session, _by_id(columns, len(org_ids) == 1), values).first()
+    if row is None:
+        raise NotFound(f"finding {finding_id} not found")
+    return row
 
 
 def finding_ref(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
     """The scope's finding's ``id`` and ``org_id``, or 404: all that a write beside a finding (a comment)
     needs, without loading the entity."""
-    values = {**scope_values(org_ids), "finding_id": finding_id}
-    row = execute_core(session, _finding_ref(len(org_ids) == 1), values).first()
-    if row is None:
-        raise NotFound(f"finding {finding_id} not found")
-    return row
-
-
-@cache
-def _one_finding(details: bool, single_org: bool) -> Select[Any]:
-    return select_findings(details=details).where(
-        in_scope(FINDINGS.c.org_id, 1 if single_org else 2), FINDINGS.c.id == bindparam("finding_id")
-    )
-
-
-def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, *, details: bool) -> Row[Any]:
-    values = {**scope_values(org_ids), "finding_id": finding_id}
-    row = execute_core(session, _one_finding(details, len(org_ids) == 1), values).first()
-    if row is None:
-        raise NotFound(f"finding {finding_id} not found")
-    return row
+    return _one_row(session, org_ids, finding_id, "ref")
 
 
 def finding_out(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> dict[str, Any]:
     """The scope's finding as the API shows it (``FindingOut``), or 404."""
-    return finding_json(_one_row(session, org_ids, finding_id, details=False))
+    return finding_json(_one_row(session, org_ids, finding_id, "finding"))
 
 
 def finding_details(
     session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, public_url: str
 ) -> dict[str, Any]:
     """The scope's finding with owners, summary, notes and console link (``FindingDetails``), or 404."""
-    return details_json(session, _one_row(session, org_ids, finding_id, details=True), public_url)
+    return details_json(session, _one_row(session, org_ids, finding_id, "details"), public_url)
 
 
 def event_data(session: Session, finding: Finding | Row[Any], **extra: Any) -> dict[str, Any]:

@@ -182,12 +182,3 @@ def list_users(session: Session, org_id: uuid.UUID) -> list[User]:
 
 def count_users(session: Session, org_id: uuid.UUID) -> int:
     return session.scalar(select(func.count()).select_from(User).where(User.org_id == org_id)) or 0
-
-
-def org_members(session: Session, org_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
-    """The given users that belong to ``org_id``; callers treat a missing ID as not a member."""
-    ids = list(set(user_ids))
-    if not ids:
-        return {}
-    users = session.scalars(select(User).where(User.org_id == org_id, User.id.in_(ids)))
-    return {u.id: u for u in users}

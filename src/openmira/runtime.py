@@ -14,7 +14,8 @@ from openmira.auth.ratelimit import RateLimiter, make_limiter
 from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
-from openmira.db.session import make_engine, make_session_factory
+from openmira.core.request_local import request_local
+from openmira.db.session import make_engine, make_read_session_factory, make_session_factory
 from openmira.faults.book import FaultBook
 from openmira.webhooks.addresses import HostPolicy
 from openmira.webhooks.crypto import SecretBox
@@ -28,6 +29,8 @@ class Runtime:
     limiter: RateLimiter
     keys: KeyStore
     credentials: CredentialCache
+    # For read-only requests (GET routes that do not write): see make_read_session_factory.
+    read_sessions: sessionmaker[Session] = field(init=False)
     verifier: TokenVerifier = field(init=False)
     webhook_policy: HostPolicy = field(init=False)
     webhook_secrets: SecretBox = field(init=False)
@@ -36,6 +39,7 @@ class Runtime:
     token_gate: KeyedGate = field(init=False, default_factory=KeyedGate)
 
     def __post_init__(self) -> None:
+        self.read_sessions = make_read_session_factory(self.engine)
         self.verifier = TokenVerifier(self.settings, self.keys)
         self.webhook_policy = HostPolicy.parse(self.settings.webhook_allowed_hosts)
         self.webhook_secrets = SecretBox.shared(self.sessions, self.settings.webhook_secret_key)
@@ -63,6 +67,7 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+@request_local
 async def get_runtime(request: Request) -> Runtime:
     """The runtime, as a dependency (async, so FastAPI calls it inline rather than in a worker thread)."""
     return runtime_of(request)

@@ -22,7 +22,7 @@ from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
 from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request, paginate, parse_order_by
-from openmira.core.routing import DbSession, TransactionalRoute
+from openmira.core.routing import DbSession, TransactionalRoute, writes
 from openmira.db.base import utcnow
 from openmira.runtime import Runtime, get_runtime
 
@@ -50,6 +50,7 @@ def get_devices(
 
 
 @router.get("/devices/{device_id}", response_model=Envelope[DeviceOut], summary="Get one agent device")
+@writes  # advances the device's due commands
 def get_device(session: DbSession, scope: Scoped, runtime: RuntimeDep, device_id: DeviceId) -> dict[str, object]:
     device = service.get_device(session, scope.org_ids, device_id)
     # Its flags follow its commands: finish what is due so the read is not older than the sweep.
@@ -121,6 +122,7 @@ def dispatch_agent_action(
 
 
 @router.get("/actions/{command_id}", response_model=Envelope[CommandOut], summary="Get a dispatched command's state")
+@writes  # advances the device's due commands
 def get_agent_action(
     session: DbSession,
     scope: Scoped,

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openmira.core.errors import ApiError, Forbidden, TooManyRequests, Unauthorized, problem
+from openmira.core.request_local import request_local
 from openmira.runtime import Runtime
 
 # Paths under the API prefix that need no token (contract section 3).
@@ -126,6 +127,7 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+@request_local
 async def authenticated(request: Request) -> Principal:
     return principal_of(request)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
+from openmira.core.request_local import request_local
 from openmira.core.routing import DbSession, run_query
 from openmira.db.session import execute_core
 from openmira.orgs.models import License, Organization
@@ -137,6 +138,7 @@ async def msp_principal(principal: ReadPrincipal) -> Principal:
     return principal
 
 
+@request_local
 async def current_scope(request: Request) -> TenantScope:
     """The scope resolved by the router-level dependency of the prefix the route is mounted under.
 

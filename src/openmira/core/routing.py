@@ -16,25 +16,33 @@ anyio's default of 40, 32 concurrent requests on PostgreSQL kept 32 threads and 
 for the GIL: p99 of a finding at 32 connections went from 280 ms to 120-130 ms with 8, at the same or a
 higher rate (docs/benchmarks.md). Long reads use the default pool, so scans never hold the short
 requests' threads.
+
+A GET route is read-only unless its handler is marked :func:`writes` (reading an agent command advances
+it): its session comes from ``Runtime.read_sessions`` (autocommit on PostgreSQL, refuses writes) and is
+closed, not committed. The route itself hands a handler the parameters that only read the request (its
+session, its tenant scope, the runtime: dependencies marked :func:`request_local`) rather than FastAPI's
+dependency solver, which costs about 5 µs per dependency and request (measured, issue 11).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
-from inspect import iscoroutinefunction
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, params
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from openmira.core.request_local import is_request_local, request_local
 from openmira.runtime import runtime_of
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 READ_METHODS = frozenset({"GET", "HEAD"})
 DEFAULT_DB_THREADS = 8
 _db_limiter: RunVar[CapacityLimiter] = RunVar("openmira_db_limiter")
@@ -54,11 +62,23 @@ async def _in_db_thread(work: Callable[..., T], *args: Any) -> T:
     return await to_thread.run_sync(work, *args, limiter=limiter)
 
 
+def writes(handler: F) -> F:
+    """Mark a GET handler that writes (it gets a read-write transaction, committed after it)."""
+    handler.writes = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _read_only(request: Request) -> bool:
+    return getattr(request.scope.get("route"), "read_only", False)
+
+
+@request_local
 async def get_db(request: Request) -> Session:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         # Creating a Session does no I/O; a connection is taken on first use.
-        session = runtime_of(request).sessions()
+        runtime = runtime_of(request)
+        session = runtime.read_sessions() if _read_only(request) else runtime.sessions()
         request.state.db = session
     return session
 
@@ -68,9 +88,9 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 def _finish(session: Session, commit: bool) -> None:
     try:
-        if commit:
+        if commit and not session.info.get("read_only"):
             session.commit()
-        else:
+        elif not commit:
             session.rollback()
     finally:
         session.close()
@@ -106,7 +126,10 @@ async def run_query(session: Session, work: Callable[[], T]) -> T:
 
     def query_and_end() -> T:
         result = work()
-        session.commit()
+        if session.info.get("read_only"):
+            session.close()  # nothing to commit; the session opens a new transaction on its next use
+        else:
+            session.commit()
         return result
 
     if _in_process(session):
@@ -128,12 +151,42 @@ async def run_read(session: Session, work: Callable[[], T], *, long: bool = Fals
     return await _run_and_finish([session], work, read=True, long=long)
 
 
-def _transactional(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
+def _request_local_dependency(annotation: Any) -> Callable[[Request], Awaitable[Any]] | None:
+    if get_origin(annotation) is Annotated:
+        for meta in get_args(annotation)[1:]:
+            if isinstance(meta, params.Depends) and is_request_local(meta.dependency):
+                return meta.dependency
+    return None
+
+
+def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
+    """The endpoint as FastAPI sees it: without the parameters the route provides (``request_local``), with
+    the request, and, for a synchronous handler, run and committed where the module's rule says."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    provided = {
+        name: dependency
+        for name, parameter in signature.parameters.items()
+        if (dependency := _request_local_dependency(parameter.annotation)) is not None
+    }
+    request_name = next((n for n, p in signature.parameters.items() if p.annotation is Request), None)
+    kept = [p for n, p in signature.parameters.items() if n not in provided]
+    if request_name is None:
+        request_name = "_route_request"
+        kept.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    handler_takes_request = request_name in signature.parameters
+    is_async = inspect.iscoroutinefunction(endpoint)
+
     @functools.wraps(endpoint)
     async def run(**arguments: Any) -> Any:
+        request: Request = arguments[request_name] if handler_takes_request else arguments.pop(request_name)
+        for name, dependency in provided.items():
+            arguments[name] = await dependency(request)
+        if is_async:
+            return await endpoint(**arguments)
         sessions = [value for value in arguments.values() if isinstance(value, Session)]
         return await _run_and_finish(sessions, functools.partial(endpoint, **arguments), read=read)
 
+    run.__signature__ = signature.replace(parameters=sorted(kept, key=lambda p: p.kind))  # type: ignore[attr-defined]
     return run
 
 
@@ -141,11 +194,9 @@ class TransactionalRoute(APIRoute):
     """Commit before the response leaves, so an acknowledged write is a durable write."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not iscoroutinefunction(endpoint):
-            read = {m.upper() for m in kwargs.get("methods") or ["GET"]} <= READ_METHODS
-            # The wrapper keeps the handler's signature (FastAPI reads it through __wrapped__).
-            endpoint = _transactional(endpoint, read=read)
-        super().__init__(path, endpoint, **kwargs)
+        methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
+        self.read_only = methods <= READ_METHODS and not getattr(endpoint, "writes", False)
+        super().__init__(path, _with_route_arguments(endpoint, read=self.read_only), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()
@@ -169,7 +220,7 @@ async def _finish_request(request: Request, *, commit: bool) -> None:
     if session is None:
         return
     request.state.db = None
-    if not session.in_transaction():
+    if not session.in_transaction() or session.info.get("read_only"):
         session.close()
     elif request.method in READ_METHODS and _in_process(session):
         _finish(session, commit)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,3 +72,6 @@ def runtime_of(request: Request) -> Runtime:
 async def get_runtime(request: Request) -> Runtime:
     """The runtime, as a dependency (async, so FastAPI calls it inline rather than in a worker thread)."""
     return runtime_of(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

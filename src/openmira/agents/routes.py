@@ -24,14 +24,13 @@ from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute, writes
 from openmira.db.base import utcnow
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import RuntimeDep
 
 router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
 # Blumira lists no MSP action catalog: this one is mounted under /org only.
 catalog_router = APIRouter(prefix="/agents", route_class=TransactionalRoute, tags=["agents"])
 
 DeviceId = Annotated[uuid.UUID, Path(description="The device's ID.")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 DeviceOrderBy = Annotated[str | None, order_by_query(service.DEVICE_ORDER, "created;desc")]
 KeyOrderBy = Annotated[str | None, order_by_query(service.KEY_ORDER, "created;desc")]

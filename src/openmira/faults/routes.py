@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from openmira.core.errors import Unauthorized
 from openmira.faults import service
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import RuntimeDep
 
 router = APIRouter(prefix="/admin/faults", include_in_schema=False)
 
 
-def _admin(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Session]:
+def _admin(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     expected = runtime.settings.admin_token or ""
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):

@@ -30,14 +30,13 @@ from openmira.findings.schemas import (
     FindingOut,
     ResolveIn,
 )
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
 details_router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
 
 FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 OrderBy = Annotated[
     str | None, order_by_query(listing.ORDER_FIELDS, listing.DEFAULT_ORDER, "; the finding ID breaks ties")
 ]

@@ -15,7 +15,7 @@ from openmira.core.errors import ServiceUnavailable
 from openmira.core.paging import PageRequest, page_request, paged
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.meta.enums import RESOLUTIONS
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import RuntimeDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["meta"])
 
@@ -37,7 +37,7 @@ class Resolution(BaseModel):
 
 
 @router.get("/health", response_model=Envelope[Health], summary="Health and readiness (no auth)")
-def health(session: DbSession, runtime: Annotated[Runtime, Depends(get_runtime)]) -> dict[str, object]:
+def health(session: DbSession, runtime: RuntimeDep) -> dict[str, object]:
     try:
         session.execute(text("SELECT 1"))
     except Exception as exc:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from openmira.auth.budgets import give_back, take_all
 from openmira.core.routing import run_read
 from openmira.credentials.service import authenticate_client
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import Runtime, RuntimeDep
 
 router = APIRouter(tags=["oauth"])
 
@@ -126,7 +126,7 @@ async def _check(
     """The key pair and a new token, the attempt counted against ``budgets`` only if the secret is wrong."""
     reserved = await _reserve(runtime, budgets)
     try:
-        session = runtime.sessions()
+        session = runtime.read_sessions()  # the grant only reads (autocommit on PostgreSQL)
         issued = await run_read(session, lambda: _authenticate_and_issue(runtime, session, client_id, client_secret))
     except BaseException:
         await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
@@ -141,7 +141,7 @@ async def _check(
 
 
 @router.post("/oauth/token", summary="Obtain an access token (client-credentials grant)")
-async def issue_token(request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
+async def issue_token(request: Request, runtime: RuntimeDep) -> JSONResponse:
     try:
         return await _issue_token(request, runtime)
     except OAuthError as exc:
@@ -207,12 +207,12 @@ def _authenticate_and_issue(
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that sign access tokens")
-def jwks(runtime: Annotated[Runtime, Depends(get_runtime)]) -> JSONResponse:
+def jwks(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(runtime.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/.well-known/oauth-authorization-server", summary="RFC 8414 authorization server metadata")
-def metadata(runtime: Annotated[Runtime, Depends(get_runtime)]) -> dict[str, object]:
+def metadata(runtime: RuntimeDep) -> dict[str, object]:
     base = runtime.settings.public_url
     return {
         "issuer": runtime.settings.effective_issuer,

@@ -16,7 +16,7 @@ from openmira.core.errors import PROBLEM_MEDIA_TYPE
 from openmira.core.paging import PageRequest, order_by_query, page_request
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
-from openmira.runtime import Runtime, get_runtime
+from openmira.runtime import RuntimeDep
 from openmira.webhooks import service
 from openmira.webhooks.events import EventName
 from openmira.webhooks.schemas import (
@@ -34,7 +34,6 @@ router = APIRouter(prefix="/webhooks", route_class=TransactionalRoute, tags=["we
 WebhookId = Annotated[uuid.UUID, Path(alias="id", description="The webhook endpoint's ID.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's ID.")]
 Paging = Annotated[PageRequest, Depends(page_request)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 EndpointOrderBy = Annotated[str | None, order_by_query(service.ENDPOINT_ORDER, service.DEFAULT_ORDER)]
 DeliveryOrderBy = Annotated[str | None, order_by_query(service.DELIVERY_ORDER, service.DEFAULT_ORDER)]
 EventFilter = Annotated[EventName | None, Query(description="Only deliveries of this event.")]

@@ -1,0 +1,161 @@
+"""Read-only requests (core.routing): a GET route's session comes from ``Runtime.read_sessions``, refuses
+every kind of write before it reaches the database, and leaves the shared pool as it found it; a GET handler
+marked ``writes`` and every other method keep one committed transaction. The route provides the parameters
+that only read the request (its session, the runtime), and FastAPI's OpenAPI document does not see them.
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from openmira.core.routing import DbSession, TransactionalRoute, writes
+from openmira.db.session import execute_core
+from openmira.orgs.models import Organization
+from openmira.orgs.service import create_org
+from openmira.runtime import Runtime, RuntimeDep
+from tests.conftest import make_runtime, make_settings
+
+ORGS = Organization.__table__
+
+
+def _rename(session: Session, org_id: str, name: str, how: str) -> None:
+    if how == "orm":
+        org = session.get(Organization, uuid.UUID(org_id))
+        assert org is not None
+        org.name = name
+        session.flush()
+    elif how == "orm_dml":
+        session.execute(update(Organization).where(Organization.id == uuid.UUID(org_id)).values(name=name))
+    else:  # Core, as the hot paths write
+        execute_core(session, update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
+
+
+def _app(runtime: Runtime) -> FastAPI:
+    router = APIRouter(route_class=TransactionalRoute)
+
+    @router.get("/read/{org_id}")
+    def read(org_id: str, session: DbSession, runtime: RuntimeDep) -> dict[str, Any]:
+        name = session.scalar(select(Organization.name).where(Organization.id == uuid.UUID(org_id)))
+        return {"name": name, "runtime": runtime is not None}
+
+    @router.get("/sneaky-write/{org_id}")
+    def sneaky_write(org_id: str, how: str, session: DbSession) -> dict[str, str]:
+        _rename(session, org_id, "written by a GET", how)
+        return {"status": "written"}
+
+    @router.get("/insert-then-read")
+    def insert_then_read(session: DbSession) -> dict[str, str]:
+        execute_core(session, insert(ORGS).values(id=uuid.uuid4(), name="never", kind="org", license="FREE"))
+        return {"status": "inserted"}
+
+    @router.get("/declared-write/{org_id}")
+    @writes
+    def declared_write(org_id: str, session: DbSession) -> dict[str, str]:
+        _rename(session, org_id, "written by a declared GET", "core")
+        return {"status": "written"}
+
+    @router.post("/write/{org_id}")
+    def write(org_id: str, session: DbSession) -> dict[str, str]:
+        _rename(session, org_id, "written by a POST", "orm")
+        return {"status": "written"}
+
+    @router.post("/write-then-fail/{org_id}")
+    def write_then_fail(org_id: str, session: DbSession) -> dict[str, str]:
+        _rename(session, org_id, "half a write", "core")
+        raise RuntimeError("after the write")
+
+    app = FastAPI()
+    app.state.runtime = runtime
+    app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def setup(database_url: str, db: Session) -> Iterator[tuple[TestClient, Session, str]]:
+    from openmira.db.session import make_engine
+
+    settings = make_settings(database_url)
+    # One connection, so every request reuses the connection the previous one gave back to the pool.
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    org = create_org(db, "Read Only Org")
+    db.commit()
+    try:
+        with TestClient(_app(make_runtime(settings, engine)), raise_server_exceptions=False) as client:
+            yield client, db, str(org.id)
+    finally:
+        engine.dispose()
+
+
+def _name(db: Session, org_id: str) -> str:
+    db.expire_all()
+    return db.scalar(select(Organization.name).where(Organization.id == uuid.UUID(org_id))) or ""
+
+
+@pytest.mark.parametrize("how", ["orm", "orm_dml", "core"])
+def test_a_get_that_writes_without_saying_so_fails_and_changes_nothing(
+    setup: tuple[TestClient, Session, str], how: str
+) -> None:
+    client, db, org_id = setup
+    response = client.get(f"/sneaky-write/{org_id}", params={"how": how})
+    assert response.status_code == 500
+    assert _name(db, org_id) == "Read Only Org"
+    # The pool's one connection is usable and clean for the next request.
+    assert client.get(f"/read/{org_id}").json() == {"name": "Read Only Org", "runtime": True}
+
+
+def test_a_get_that_inserts_without_saying_so_leaves_no_row(setup: tuple[TestClient, Session, str]) -> None:
+    client, db, _ = setup
+    before = db.scalar(select(func.count()).select_from(ORGS))
+    assert client.get("/insert-then-read").status_code == 500
+    assert db.scalar(select(func.count()).select_from(ORGS)) == before
+
+
+def test_a_declared_get_write_and_a_post_write_are_committed(setup: tuple[TestClient, Session, str]) -> None:
+    client, db, org_id = setup
+    assert client.get(f"/declared-write/{org_id}").json() == {"status": "written"}
+    assert _name(db, org_id) == "written by a declared GET"
+    assert client.post(f"/write/{org_id}").json() == {"status": "written"}
+    assert _name(db, org_id) == "written by a POST"
+
+
+def test_a_failed_write_after_reads_on_the_same_connection_is_rolled_back(
+    setup: tuple[TestClient, Session, str],
+) -> None:
+    """Reads on PostgreSQL run in autocommit on a pooled connection: the pool must hand the next write its
+    transaction back, or the write below would be committed statement by statement."""
+    client, db, org_id = setup
+    for _ in range(3):
+        assert client.get(f"/read/{org_id}").status_code == 200
+    assert client.post(f"/write-then-fail/{org_id}").status_code == 500
+    assert _name(db, org_id) == "Read Only Org"
+    assert client.get(f"/read/{org_id}").json()["name"] == "Read Only Org"
+
+
+def test_a_read_session_holds_no_transaction_open(database_url: str, engine: Any, db: Session) -> None:
+    """On PostgreSQL a read is in autocommit: no BEGIN and COMMIT round trips, and no backend left "idle in
+    transaction" between its statements. A write session still opens its transaction."""
+    runtime = make_runtime(make_settings(database_url), engine)
+    with runtime.read_sessions() as read, runtime.sessions() as write, runtime.sessions() as observer:
+        if engine.dialect.name != "postgresql":
+            read.execute(select(Organization.id)).all()
+            assert not read.connection().connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+            return
+        state = "SELECT state FROM pg_stat_activity WHERE pid = :pid"
+        read_pid = read.scalar(text("SELECT pg_backend_pid()"))
+        write_pid = write.scalar(text("SELECT pg_backend_pid()"))
+        assert observer.scalar(text(state), {"pid": read_pid}) == "idle"
+        assert observer.scalar(text(state), {"pid": write_pid}) == "idle in transaction"
+
+
+def test_route_provided_parameters_are_not_in_the_openapi_document(setup: tuple[TestClient, Session, str]) -> None:
+    client, _, _ = setup
+    operation = client.app.openapi()["paths"]["/read/{org_id}"]["get"]  # type: ignore[attr-defined]
+    assert [p["name"] for p in operation["parameters"]] == ["org_id"]

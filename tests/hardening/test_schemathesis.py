@@ -80,11 +80,20 @@ def _served_schema() -> Any:
     """The document as the app serves it. It does not depend on the data, so it is loaded once, at
     collection, from an app on an empty in-memory database; each test then sends its cases to the app of
     its own fixtures. (``schemathesis.pytest.from_fixture`` would load it per test, but its lazy loader
-    does not run on pytest 9.2, whose nodes no longer have ``_nodeid``.)"""
+    does not run on pytest 9.2, whose nodes no longer have ``_nodeid``.)
+
+    It is fetched by a TestClient outside ``with``, which runs no lifespan, and nothing of that app runs
+    after. Not with ``schemathesis.openapi.from_asgi``: that starts the app's lifespan in schemathesis's
+    shared event-loop thread and keeps it until the first test ends, and its command sweeper, on this
+    database without tables, logged a traceback every second. On CPython 3.11 before 3.11.8, formatting a
+    traceback calls ``ast.parse``, and one in another thread during the main thread's own (collection
+    here: assertion rewriting, hypothesis describing schemathesis's lambdas) can fail that one with
+    ``SystemError: AST constructor recursion depth mismatch`` (CPython gh-106905)."""
     settings_ = make_settings("sqlite://")
     runtime = make_runtime(settings_, make_engine(settings_.database_url))
-    loaded = schemathesis.openapi.from_asgi(f"{API}/openapi.json", create_app(settings_, runtime))
+    document = TestClient(create_app(settings_, runtime)).get(f"{API}/openapi.json").raise_for_status().json()
     runtime.engine.dispose()
+    loaded = schemathesis.openapi.from_dict(document)
     # Unknown query parameters are ignored by contract (real clients send extras such as account_id), so
     # extra parameters are not "invalid data"; and every case carries the key's token (sent below).
     loaded.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)

@@ -89,6 +89,11 @@ def _figures(result: WrkResult | None) -> str:
     return f"{result.rps:,.0f}{errors} | {_ms(result.p50_ms)} | {_ms(result.p99_ms)}"
 
 
+def _cpu(result: WrkResult | None) -> str:
+    """The server's CPU per request (user + system), or an empty cell."""
+    return "" if result is None or result.cpu_ms is None else f"{result.cpu_ms:.3f}"
+
+
 def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.1%}"
 
@@ -97,8 +102,8 @@ def results_table(run: Run) -> list[str]:
     lines = [
         "| backend | findings | workers | conns | limiter | operation | bytes | req/s | p50 ms | p99 ms "
         "| floor req/s | floor p50 | floor p99 | reference req/s | ref p50 | ref p99 | Prism req/s | Prism p50 "
-        "| Prism p99 | / floor | / reference | / Prism | FastAPI route req/s |",
-        "|---|---:|---:|---:|---|---|---:|" + "---:|" * 16,
+        "| Prism p99 | / floor | / reference | / Prism | FastAPI route req/s | CPU ms/req | ref CPU ms/req |",
+        "|---|---:|---:|---:|---|---|---:|" + "---:|" * 18,
     ]
     for m in run.measurements:
         framework = f"{m.framework.rps:,.0f}" if m.framework else ""
@@ -106,7 +111,7 @@ def results_table(run: Run) -> list[str]:
             f"| {m.backend} | {m.findings:,} | {m.workers} | {m.connections} | {m.limiter} | {m.operation} "
             f"| {m.body_bytes:,} | {_figures(m.result)} | {_figures(m.floor)} | {_figures(m.reference)} "
             f"| {_figures(m.prism)} | {_share(m.ratio)} | {_share(m.reference_ratio)} | {_share(m.prism_ratio)} "
-            f"| {framework} |"
+            f"| {framework} | {_cpu(m.result)} | {_cpu(m.reference)} |"
         )
     return lines
 
@@ -164,7 +169,9 @@ def markdown(run: Run) -> str:
         "## Machine", *machine(run), "",
         "## Results", *results_table(run), "",
         "Ratios are OpenMira's req/s over the peer's, in the same run. The reference and Prism run on one "
-        "worker, for the list and the finding.", "",
+        "worker, for the list and the finding. CPU ms/req is the server's user and system CPU (all its "
+        "processes) over the measured run divided by its answers: steadier than req/s when the machine is "
+        "shared, since time spent waiting for a core is not counted.", "",
         "## The reference's body against OpenMira's", *reference_bodies(run), "",
         "## List latency against data size (one worker)", *growth_table(run), "",
         "## Memory of one worker", *memory_table(run), "",

@@ -103,16 +103,20 @@ def _probe(base_url: str, request: Request, op: Operation) -> bytes:
     return response.content
 
 
-def _drive(options: Options, base_url: str, request: Request, connections: int) -> WrkResult:
+def _drive(options: Options, server: servers.Server, request: Request, connections: int) -> WrkResult:
     binary = options.wrk
     if options.warmup > 0:
-        wrk.run(binary, base_url, request, duration=options.warmup, connections=connections)
-    return wrk.run(binary, base_url, request, duration=options.duration, connections=connections)
+        wrk.run(binary, server.base_url, request, duration=options.warmup, connections=connections)
+    before = servers.group_cpu_seconds(server.pid)
+    result = wrk.run(binary, server.base_url, request, duration=options.duration, connections=connections)
+    used = servers.group_cpu_seconds(server.pid) - before
+    return replace(result, cpu_ms=1000 * used / result.requests) if used > 0 and result.requests else result
 
 
 def _figures(result: WrkResult) -> str:
     errors = f"  ERRORS {result.errors}" if result.errors else ""
-    return f"{result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}"
+    cpu = f"  CPU {result.cpu_ms:5.2f} ms/req" if result.cpu_ms is not None else ""
+    return f"{result.rps:8.0f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{cpu}{errors}"
 
 
 def _measure_openmira(
@@ -133,7 +137,7 @@ def _measure_openmira(
         for name, request in requests.items():
             size = len(_probe(server.base_url, request, OPERATIONS[name]))
             for connections in options.connections:
-                result = _drive(options, server.base_url, request, connections)
+                result = _drive(options, server, request, connections)
                 measurement = Measurement(backend, dataset.findings, workers, limiter, connections, name, size, result)
                 log(f"  {backend:8} {dataset.findings:>9,} findings  {workers}w  c{connections:<3} {name:15} "
                     f"{size:>7,} B  {_figures(result)}")
@@ -167,7 +171,7 @@ def _measure_reference(
             if name not in verdicts:
                 verdicts[name] = first_difference(bodies[name], _probe(server.base_url, item.request, OPERATIONS[name]))
                 log(f"  reference {name}: body {verdicts[name]} (against OpenMira's)")
-            result = _drive(run.options, server.base_url, item.request, item.measurement.connections)
+            result = _drive(run.options, server, item.request, item.measurement.connections)
             log(f"  reference c{item.measurement.connections:<3} {name:15} {_figures(result)}")
             found[i] = (result, verdicts[name])
     return found
@@ -192,7 +196,7 @@ def _measure_prism(run: Run, pending: list[Pending], bodies: dict[str, bytes], l
             name = item.measurement.operation
             if name not in bodies:
                 continue
-            result = _drive(run.options, server.base_url, item.request, item.measurement.connections)
+            result = _drive(run.options, server, item.request, item.measurement.connections)
             log(f"  prism     c{item.measurement.connections:<3} {name:15} {_figures(result)}")
             found[i] = result
     return found
@@ -213,7 +217,7 @@ def _measure_floors(run: Run, workers: int, pending: list[Pending], log: Log, *,
             known = run.floors.setdefault((kind, workers, item.request.method, m.connections), [])
             floor = next((r for size, r in known if abs(size - m.body_bytes) <= 0.01 * size), None)
             if floor is None:
-                floor = _drive(run.options, server.base_url, _floor_request(item.request, m.body_bytes), m.connections)
+                floor = _drive(run.options, server, _floor_request(item.request, m.body_bytes), m.connections)
                 known.append((m.body_bytes, floor))
                 log(f"  {kind:8} {workers}w  c{m.connections:<3} {item.request.method:4} {m.body_bytes:>7,} B  "
                     f"{_figures(floor)}")

@@ -40,6 +40,9 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int  # socket errors, timeouts and non-2xx/3xx answers
+    # The server's CPU (user + system, all its processes) per answered request: steadier than req/s on a
+    # shared machine, since time the server waits for the CPU is not counted. None where not measured.
+    cpu_ms: float | None = None
 
     @property
     def rps(self) -> float:

@@ -34,6 +34,10 @@ def _rename(session: Session, org_id: str, name: str, how: str) -> None:
         session.flush()
     elif how == "orm_dml":
         session.execute(update(Organization).where(Organization.id == uuid.UUID(org_id)).values(name=name))
+    elif how == "text":
+        session.execute(text("UPDATE organizations SET name = :name WHERE id = :id"), {"name": name, "id": org_id})
+    elif how == "connection":
+        session.connection().execute(update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
     else:  # Core, as the hot paths write
         execute_core(session, update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
 
@@ -99,7 +103,7 @@ def _name(db: Session, org_id: str) -> str:
     return db.scalar(select(Organization.name).where(Organization.id == uuid.UUID(org_id))) or ""
 
 
-@pytest.mark.parametrize("how", ["orm", "orm_dml", "core"])
+@pytest.mark.parametrize("how", ["orm", "orm_dml", "core", "text", "connection"])
 def test_a_get_that_writes_without_saying_so_fails_and_changes_nothing(
     setup: tuple[TestClient, Session, str], how: str
 ) -> None:
@@ -159,3 +163,13 @@ def test_route_provided_parameters_are_not_in_the_openapi_document(setup: tuple[
     client, _, _ = setup
     operation = client.app.openapi()["paths"]["/read/{org_id}"]["get"]  # type: ignore[attr-defined]
     assert [p["name"] for p in operation["parameters"]] == ["org_id"]
+
+
+def test_writes_above_the_route_decorator_is_refused() -> None:
+    router = APIRouter(route_class=TransactionalRoute)
+    with pytest.raises(TypeError, match="below the route decorator"):
+
+        @writes
+        @router.get("/misplaced")
+        def misplaced() -> dict[str, str]:
+            return {}

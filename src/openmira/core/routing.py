@@ -1,4 +1,5 @@
-"""One request, one transaction: the route class commits once after the handler, or rolls back.
+"""One request, one transaction: the route class commits once after the handler, or rolls back (a
+read-only request, below, has nothing to commit and is closed).
 
 Where a synchronous handler runs, and its commit with it, in the same place:
 
@@ -63,7 +64,10 @@ async def _in_db_thread(work: Callable[..., T], *args: Any) -> T:
 
 
 def writes(handler: F) -> F:
-    """Mark a GET handler that writes (it gets a read-write transaction, committed after it)."""
+    """Mark a GET handler that writes (it gets a read-write transaction, committed after it). It goes below
+    the route's decorator: the route reads the mark when it is registered."""
+    if getattr(handler, "routed", False):
+        raise TypeError(f"@writes must come below the route decorator of {handler.__name__}")
     handler.writes = True  # type: ignore[attr-defined]
     return handler
 
@@ -103,7 +107,8 @@ def _in_process(session: Session) -> bool:
 
 
 def _work_and_finish(sessions: list[Session], work: Callable[[], T]) -> T:
-    """Run ``work``, then commit the sessions it used (or roll them back if it raised), in the same thread."""
+    """Run ``work``, then commit the sessions it used (or roll them back if it raised), in the same thread
+    (read-only sessions are closed)."""
     try:
         result = work()
     except BaseException:
@@ -161,7 +166,10 @@ def _request_local_dependency(annotation: Any) -> Callable[[Request], Awaitable[
 
 def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
     """The endpoint as FastAPI sees it: without the parameters the route provides (``request_local``), with
-    the request, and, for a synchronous handler, run and committed where the module's rule says."""
+    the request, and, for a synchronous handler, run and committed where the module's rule says.
+
+    ``app.dependency_overrides`` do not reach the parameters the route provides (nothing overrides them)."""
+    endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
     signature = inspect.signature(endpoint, eval_str=True)
     provided = {
         name: dependency
@@ -187,15 +195,19 @@ def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callab
         return await _run_and_finish(sessions, functools.partial(endpoint, **arguments), read=read)
 
     run.__signature__ = signature.replace(parameters=sorted(kept, key=lambda p: p.kind))  # type: ignore[attr-defined]
+    run.route_endpoint = endpoint  # type: ignore[attr-defined]
     return run
 
 
 class TransactionalRoute(APIRoute):
-    """Commit before the response leaves, so an acknowledged write is a durable write."""
+    """Commit before the response leaves, so an acknowledged write is a durable write; a read-only route
+    (a GET whose handler is not marked :func:`writes`) reads through a read-only session and closes it."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
+        endpoint = getattr(endpoint, "route_endpoint", endpoint)
         self.read_only = methods <= READ_METHODS and not getattr(endpoint, "writes", False)
+        endpoint.routed = True  # type: ignore[attr-defined]
         super().__init__(path, _with_route_arguments(endpoint, read=self.read_only), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from openmira.core.regex import sqlite_regexp
 from openmira.db.files import create_private_file, sqlite_path
@@ -89,29 +89,49 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     That changes nothing a reader sees: in READ COMMITTED (PostgreSQL's default, and ours) every statement
     takes its own snapshot inside a transaction too. SQLite (pysqlite) opens no transaction for a ``SELECT``
     either way. The connections come from the same pool; the isolation level is set and reset on the
-    driver's connection object, with no round trip. A write through such a session raises
-    :class:`ReadOnlyViolation` before it reaches the database, so a write can never be committed piecemeal."""
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    sessions = sessionmaker(engine, expire_on_commit=False, info={"read_only": True})
-    event.listen(sessions, "before_flush", _refuse_flush)
-    event.listen(sessions, "do_orm_execute", _refuse_dml)
-    return sessions
+    driver's connection object, with no round trip. Every statement such a session sends is checked before
+    it reaches the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or Core DML, text),
+    so a write is refused whole rather than committed statement by statement."""
+    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    # A copy of the engine on the same pool; its listeners are its own, so writers pay nothing for them.
+    reader = engine.execution_options(**options)
+    event.listen(reader, "before_cursor_execute", _refuse_writes)
+    return sessionmaker(reader, expire_on_commit=False, info={"read_only": True})
 
 
-def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
-    raise ReadOnlyViolation("a read-only request tried to write (a flush of changed objects)")
+# The first words of statements that change something; reads start with SELECT, WITH, SHOW, SET (LOCAL).
+_WRITING_WORDS = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY",
+     "GRANT", "REVOKE", "CALL", "DO", "VACUUM", "REINDEX", "CLUSTER", "LOCK", "COMMENT", "ATTACH", "DETACH"}
+)
 
 
-def _refuse_dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+def _refuse_writes(
+    _conn: Any, _cursor: Any, statement: str, _parameters: Any, context: Any, _executemany: bool
+) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
         raise ReadOnlyViolation("a read-only request tried to write (an INSERT, UPDATE or DELETE)")
+    if statement.startswith("SELECT"):  # every compiled read; text may start anyhow
+        return
+    text = statement.upper()
+    first = text.split(None, 1)[0] if text.strip() else ""
+    if first in _WRITING_WORDS or (first == "WITH" and any(f" {w} " in text for w in ("INSERT", "UPDATE", "DELETE"))):
+        raise ReadOnlyViolation(f"a read-only request tried to write (a {first} statement)")
+
+
+def in_transaction(session: Session) -> None:
+    """Give ``session`` a transaction for what follows, for settings that last until its end (PostgreSQL's
+    ``SET LOCAL``, which does nothing in autocommit). A read-only session is closed first (it holds nothing
+    to keep) and takes its connection in the engine's default isolation level; other sessions already have
+    one."""
+    bind = session.get_bind()
+    if session.info.get("read_only") and bind.dialect.name == "postgresql":
+        session.close()
+        session.connection(execution_options={"isolation_level": bind.dialect.default_isolation_level})
 
 
 def execute_core(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
     """Run a Core statement (tables and columns, no mapped entities) on the session's connection, in its
     transaction. ``Session.execute`` would first take it through the ORM's compile and result layers, which
     have nothing to do for it and cost about a tenth of a finding-by-ID request (measured, issue 11)."""
-    if statement.is_dml and session.info.get("read_only"):
-        raise ReadOnlyViolation("a read-only request tried to write (an INSERT, UPDATE or DELETE)")
     return session.connection().execute(statement, params)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from openmira.core.request_local import is_request_local, request_local
+from openmira.db.session import is_read_only
 from openmira.runtime import runtime_of
 
 T = TypeVar("T")
@@ -92,7 +93,7 @@ DbSession = Annotated[Session, Depends(get_db)]
 
 def _finish(session: Session, commit: bool) -> None:
     try:
-        if commit and not session.info.get("read_only"):
+        if commit and not is_read_only(session):
             session.commit()
         elif not commit:
             session.rollback()
@@ -131,7 +132,7 @@ async def run_query(session: Session, work: Callable[[], T]) -> T:
 
     def query_and_end() -> T:
         result = work()
-        if session.info.get("read_only"):
+        if is_read_only(session):
             session.close()  # nothing to commit; the session opens a new transaction on its next use
         else:
             session.commit()
@@ -169,7 +170,6 @@ def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callab
     the request, and, for a synchronous handler, run and committed where the module's rule says.
 
     ``app.dependency_overrides`` do not reach the parameters the route provides (nothing overrides them)."""
-    endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
     signature = inspect.signature(endpoint, eval_str=True)
     provided = {
         name: dependency
@@ -205,7 +205,7 @@ class TransactionalRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
-        endpoint = getattr(endpoint, "route_endpoint", endpoint)
+        endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
         self.read_only = methods <= READ_METHODS and not getattr(endpoint, "writes", False)
         endpoint.routed = True  # type: ignore[attr-defined]
         super().__init__(path, _with_route_arguments(endpoint, read=self.read_only), **kwargs)
@@ -232,7 +232,7 @@ async def _finish_request(request: Request, *, commit: bool) -> None:
     if session is None:
         return
     request.state.db = None
-    if not session.in_transaction() or session.info.get("read_only"):
+    if not session.in_transaction() or is_read_only(session):
         session.close()
     elif request.method in READ_METHODS and _in_process(session):
         _finish(session, commit)

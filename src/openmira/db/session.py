@@ -113,19 +113,26 @@ def _refuse_writes(
         raise ReadOnlyViolation("a read-only request tried to write (an INSERT, UPDATE or DELETE)")
     if statement.startswith("SELECT"):  # every compiled read; text may start anyhow
         return
-    text = statement.upper()
-    first = text.split(None, 1)[0] if text.strip() else ""
-    if first in _WRITING_WORDS or (first == "WITH" and any(f" {w} " in text for w in ("INSERT", "UPDATE", "DELETE"))):
+    words = statement.lstrip()[:16].split(None, 1)  # the first word, without copying a long statement
+    first = words[0].upper() if words else ""
+    if first in _WRITING_WORDS or (
+        first == "WITH" and any(f" {w} " in statement.upper() for w in ("INSERT", "UPDATE", "DELETE"))
+    ):
         raise ReadOnlyViolation(f"a read-only request tried to write (a {first} statement)")
 
 
-def in_transaction(session: Session) -> None:
+def is_read_only(session: Session) -> bool:
+    """Whether ``session`` came from :func:`make_read_session_factory` (nothing to commit)."""
+    return session.info.get("read_only", False)
+
+
+def ensure_transaction(session: Session) -> None:
     """Give ``session`` a transaction for what follows, for settings that last until its end (PostgreSQL's
     ``SET LOCAL``, which does nothing in autocommit). A read-only session is closed first (it holds nothing
     to keep) and takes its connection in the engine's default isolation level; other sessions already have
     one."""
     bind = session.get_bind()
-    if session.info.get("read_only") and bind.dialect.name == "postgresql":
+    if is_read_only(session) and bind.dialect.name == "postgresql":
         session.close()
         session.connection(execution_options={"isolation_level": bind.dialect.default_isolation_level})
 

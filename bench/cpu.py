@@ -7,6 +7,10 @@ hot-path work was steered by (issue 11); ``--openmira-src`` measures another che
 
 Each figure is the smallest of five batches' mean CPU time per request (the least disturbed by the other
 work on the machine), after 50 requests of warm-up. One process per (checkout, backend, operation).
+
+``--instructions`` counts instead the machine instructions per request, under valgrind's callgrind, which
+counts the same for the same work whatever else the machine is doing: the figure for an A/B of a change
+smaller than the machine's noise (30x slower to take; callgrind instruments only the measured requests).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -41,6 +47,7 @@ def _paths(finding_id: str) -> dict[str, str]:
 
 async def _measure(args: dict[str, Any]) -> float:
     """In the child process: the smallest mean CPU seconds per request over five batches."""
+    import sys
     import time
 
     import httpx
@@ -92,6 +99,14 @@ async def _measure(args: dict[str, Any]) -> float:
 
         for _ in range(50):
             await one()
+        if args.get("instructions"):  # the parent turns callgrind's counting on and off around the requests
+            print("ready", flush=True)
+            sys.stdin.readline()
+            for _ in range(args["requests"]):
+                await one()
+            print("done", flush=True)
+            sys.stdin.readline()
+            return 0.0
         batches = []
         for _ in range(5):
             started = time.process_time()
@@ -117,10 +132,41 @@ def _child(src: str | None, database_url: str, args: dict[str, Any]) -> float:
         "print(asyncio.run(_measure(json.loads(sys.argv[1]))))"
     )
     command = [sys.executable, "-c", code, json.dumps(args)]
+    if args.get("instructions"):
+        env["PYTHONHASHSEED"] = "0"  # the same dict layouts in every run
+        return _instructions(command, env) / args["requests"]
     proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"measuring {args['op']} failed:\n{proc.stderr[-3000:]}")
     return float(proc.stdout.strip().splitlines()[-1])
+
+
+def _instructions(command: list[str], env: dict[str, str]) -> float:
+    """Instructions the child runs between its "ready" and its "done", counted by callgrind (which the parent
+    turns on and off there with callgrind_control, so start-up and warm-up run uninstrumented and fast)."""
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
+    proc = subprocess.Popen(
+        [*valgrind, *command], env=env, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def step(expected: str, instrumentation: str) -> None:
+        line = proc.stdout.readline().strip()
+        if line != expected:
+            proc.kill()
+            raise RuntimeError(f"measuring failed (child said {line!r}):\n{proc.communicate()[1][-3000:]}")
+        subprocess.run(["callgrind_control", "-i", instrumentation, str(proc.pid)], capture_output=True, check=True)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+
+    step("ready", "on")
+    step("done", "off")
+    _, stderr = proc.communicate()
+    collected = re.search(r"Collected : (\d+)", stderr)
+    if proc.returncode != 0 or collected is None:
+        raise RuntimeError(f"measuring failed:\n{stderr[-3000:]}")
+    return float(collected.group(1))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -129,6 +175,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ops", default=",".join(OPERATIONS), help=f"operations [{','.join(OPERATIONS)}]")
     p.add_argument("--findings", type=int, default=10_000, help="findings in the organization [10000]")
     p.add_argument("--requests", type=int, default=1_000, help="measured requests per figure [1000]")
+    p.add_argument(
+        "--instructions", action="store_true",
+        help="count instructions per request under valgrind's callgrind instead of CPU time (repeatable)",
+    )
     p.add_argument("--openmira-src", help="also measure OpenMira from this src folder (e.g. a baseline)")
     p.add_argument(
         "--no-reference", action="store_true",
@@ -142,10 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
         p.error(f"unknown backend: {', '.join(unknown)}")
+    if options.instructions and not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        p.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    unit = "instructions/request (thousands)" if options.instructions else "CPU ms/request"
+    scale = 1e-3 if options.instructions else 1000
     sources = [("this checkout", None)] + ([("--openmira-src", options.openmira_src)] if options.openmira_src else [])
-    columns = [f"{name}: CPU ms/request" for name, _ in sources] + (["this / other"] if len(sources) > 1 else [])
+    columns = [f"{name}: {unit}" for name, _ in sources] + (["this / other"] if len(sources) > 1 else [])
     if not options.no_reference:
-        columns += ["reference: CPU ms/request", "reference / this"]
+        columns += [f"reference: {unit}", "reference / this"]
     print("| backend | operation | " + " | ".join(columns) + " |")
     print("|---|---|" + "---:|" * len(columns))
     for backend in backends:
@@ -155,16 +209,16 @@ def main(argv: list[str] | None = None) -> None:
                 "org_pair": dataset.org_pair.__dict__, "msp_pair": dataset.msp_pair.__dict__,
                 "token_pair": dataset.token_pair.__dict__, "finding_id": str(dataset.finding_id),
                 "sender_id": str(dataset.sender_id),
-                "requests": options.requests,
+                "requests": options.requests, "instructions": options.instructions,
             }
             for op in options.ops.split(","):
-                figures = [_child(src, url, {**args, "op": op}) * 1000 for _, src in sources]
+                figures = [_child(src, url, {**args, "op": op}) * scale for _, src in sources]
                 cells = [f"{f:.3f}" for f in figures]
                 if len(figures) > 1:
                     cells.append(f"{figures[0] / figures[1]:.2f}x")
                 if not options.no_reference:
                     if op in REFERENCE_OPERATIONS:
-                        reference = _child(None, url, {**args, "op": op, "reference": True}) * 1000
+                        reference = _child(None, url, {**args, "op": op, "reference": True}) * scale
                         cells += [f"{reference:.3f}", f"{reference / figures[0]:.0%}"]
                     else:
                         cells += ["", ""]

@@ -43,6 +43,7 @@ def _require_msp(principal: Principal) -> None:
         raise Forbidden("this operation needs an MSP key pair")
 
 
+@request_local
 async def org_scope(request: Request) -> TenantScope:
     principal = principal_of(request)
     scope = TenantScope(principal, frozenset({principal.org_id}))

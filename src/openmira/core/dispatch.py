@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -12,12 +13,17 @@ class PrefixDispatch:
     The outer app's exception layers, router and mount add about 20 µs to each API request (a tenth of a
     finding's fixed cost, measured in issue 11) and do nothing for it: the API has its own. The outer app
     keeps its ``Mount`` too, so ``url_for`` and anything that lists its routes see the API where it is.
+
+    The request enters the API at its own middleware (:func:`inside_framework_layers`): the layers FastAPI
+    puts in front of every app's middleware (the server-error answer, native telemetry, its body limit) are
+    the outer app's too, and it has run them already.
     """
 
-    def __init__(self, app: ASGIApp, *, prefix: str, target: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, prefix: str, target: FastAPI) -> None:
         self.app = app
         self.prefix = prefix.rstrip("/")
         self.target = target
+        self.entry: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -27,10 +33,26 @@ class PrefixDispatch:
             if route_path.startswith(self.prefix + "/"):
                 child = {
                     **scope,
+                    "app": self.target,
                     "app_root_path": scope.get("app_root_path", root_path),
                     "root_path": root_path + self.prefix,
                     "path_params": dict(scope.get("path_params", {})),
                 }
-                await self.target(child, receive, send)
+                if self.entry is None:
+                    self.entry = inside_framework_layers(self.target)
+                await self.entry(child, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def inside_framework_layers(app: FastAPI) -> ASGIApp:
+    """``app``'s middleware stack from its outermost own middleware on (the whole app if it has none)."""
+    if not app.user_middleware:
+        return app
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
+    outermost = app.user_middleware[0].cls
+    layer: ASGIApp = app.middleware_stack
+    while not isinstance(layer, outermost):  # type: ignore[arg-type]
+        layer = layer.app  # type: ignore[attr-defined]
+    return layer

@@ -165,9 +165,12 @@ def _request_local_dependency(annotation: Any) -> Callable[[Request], Awaitable[
     return None
 
 
-def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callable[..., Awaitable[Any]]:
+def _with_route_arguments(
+    endpoint: Callable[..., Any], *, read: bool, first: list[Callable[[Request], Awaitable[Any]]]
+) -> Callable[..., Awaitable[Any]]:
     """The endpoint as FastAPI sees it: without the parameters the route provides (``request_local``), with
-    the request, and, for a synchronous handler, run and committed where the module's rule says.
+    the request, and, for a synchronous handler, run and committed where the module's rule says. ``first``
+    are the route's own request-local dependencies (a tenant prefix's scope), called before the rest.
 
     ``app.dependency_overrides`` do not reach the parameters the route provides (nothing overrides them)."""
     signature = inspect.signature(endpoint, eval_str=True)
@@ -187,6 +190,8 @@ def _with_route_arguments(endpoint: Callable[..., Any], *, read: bool) -> Callab
     @functools.wraps(endpoint)
     async def run(**arguments: Any) -> Any:
         request: Request = arguments[request_name] if handler_takes_request else arguments.pop(request_name)
+        for dependency in first:
+            await dependency(request)
         for name, dependency in provided.items():
             arguments[name] = await dependency(request)
         if is_async:
@@ -208,7 +213,10 @@ class TransactionalRoute(APIRoute):
         endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
         self.read_only = methods <= READ_METHODS and not getattr(endpoint, "writes", False)
         endpoint.routed = True  # type: ignore[attr-defined]
-        super().__init__(path, _with_route_arguments(endpoint, read=self.read_only), **kwargs)
+        dependencies: list[params.Depends] = list(kwargs.pop("dependencies", None) or [])
+        first = [d.dependency for d in dependencies if is_request_local(d.dependency)]
+        kwargs["dependencies"] = [d for d in dependencies if not is_request_local(d.dependency)]
+        super().__init__(path, _with_route_arguments(endpoint, read=self.read_only, first=first), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from openmira.agents.commands import advance_device, due_devices
+from openmira.core.background import FailureStreak
 from openmira.db.base import utcnow
 
 log = logging.getLogger("openmira.agents")
@@ -54,11 +55,14 @@ class CommandSweeper:
         self._task = None
 
     async def _run(self) -> None:
+        streak = FailureStreak(log, "agent command sweep")
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+                await asyncio.wait_for(self._stopping.wait(), streak.wait(self.interval))
                 return
             try:
                 await run_in_threadpool(sweep, self.sessions, self.delay)
             except Exception:  # a database hiccup must not end the sweeping; the next one retries
-                log.exception("agent command sweep failed")
+                streak.failed()
+            else:
+                streak.succeeded()

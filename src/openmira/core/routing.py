@@ -240,7 +240,10 @@ async def _finish_request(request: Request, *, commit: bool) -> None:
     if session is None:
         return
     request.state.db = None
-    if not session.in_transaction() or is_read_only(session):
+    if not session.in_transaction():
+        if session.identity_map:  # objects a finished read left attached; else it is closed or was never used
+            session.close()
+    elif is_read_only(session):
         session.close()
     elif request.method in READ_METHODS and _in_process(session):
         _finish(session, commit)

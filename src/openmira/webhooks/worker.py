@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 
+from openmira.core.background import FailureStreak
 from openmira.runtime import Runtime
 from openmira.webhooks.delivery import DeliverySettings, deliver_due
 
@@ -44,14 +45,17 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         poll = self._runtime.settings.webhook_poll_seconds
+        streak = FailureStreak(log, "webhook delivery round")
         while not self._stopping.is_set():
             try:
                 attempted = await asyncio.to_thread(
                     deliver_due, self._runtime.sessions, self._config, should_stop=self._stopping.is_set
                 )
             except Exception:  # the database may be briefly unreachable; try again on the next tick
-                log.exception("webhook delivery round failed")
+                streak.failed()
                 attempted = 0
+            else:
+                streak.succeeded()
             if attempted == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=poll)
+                    await asyncio.wait_for(self._wake.wait(), timeout=streak.wait(poll))

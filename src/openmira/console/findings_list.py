@@ -131,7 +131,7 @@ async def list_findings(
     except BadRequest as exc:
         return FindingList(params, error=exc.detail)
     try:
-        page = PageRequest(_page_number(request.query_params.get(PAGE)), PAGE_SIZE)
+        page = PageRequest.of(_page_number(request.query_params.get(PAGE)), PAGE_SIZE)
         scope = _narrowed(org_ids, request.query_params.get(ACCOUNT) if accounts else None)
         if not scope:
             return FindingList(params, page=page.page, order=order)

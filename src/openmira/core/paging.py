@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote_plus
 
 from fastapi import Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
@@ -22,28 +22,39 @@ MAX_LIMIT = 5000
 MAX_PAGE = 1_000_000
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    page: int
-    size: int
+class PageRequest(BaseModel):
+    """A page of a list, from the query parameters ``page``, ``page_size`` and ``limit``.
+
+    A route takes it as one query model (:data:`Paging`): FastAPI reads a model's parameters in one pass and
+    validates them at once, where a dependency's parameters were solved one by one (about 4% of a findings
+    page, measured in instructions; issue 11). The document lists the same three parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number.")
+    page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
+    limit: int | None = Field(
+        None, ge=1, le=MAX_LIMIT, description="Most records to return; the page size when page_size is absent."
+    )
+
+    @classmethod
+    def of(cls, page: int, size: int) -> PageRequest:
+        """A page the server chose (not read from a request's query)."""
+        return cls(page=page, page_size=size)
+
+    @property
+    def size(self) -> int:
+        if self.page_size is not None and self.limit is not None:
+            return min(self.page_size, self.limit)
+        return self.page_size or self.limit or DEFAULT_PAGE_SIZE
 
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.size
 
 
-async def page_request(
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")] = 1,
-    page_size: Annotated[
-        int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (default 50).")
-    ] = None,
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=MAX_LIMIT, description="Most records to return; the page size when page_size is absent."),
-    ] = None,
-) -> PageRequest:
-    sizes = [s for s in (page_size, limit) if s is not None]
-    return PageRequest(page=page, size=min(sizes) if sizes else DEFAULT_PAGE_SIZE)
+Paging = Annotated[PageRequest, Query()]
+FIRST_PAGE = PageRequest()  # a route's default: Paging comes after parameters that have one
 
 
 # A parsed ``order_by``: (field, descending) pairs, hashable so statements can be built once per ordering.

@@ -44,7 +44,7 @@ def list_comments(
     finding = get_finding(session, org_ids, finding_id)
     # A comment may be ~40 KB, so a 5,000-comment page could hold 200 MB: pages are capped, and
     # meta.page_size and the links say what was served.
-    page = PageRequest(page.page, min(page.size, COMMENT_PAGE_MAX))
+    page = PageRequest.of(page.page, min(page.size, COMMENT_PAGE_MAX))
     stmt = select(FindingComment).where(FindingComment.finding_id == finding.id)
     order = [FindingComment.created.asc(), FindingComment.id.asc()]
     envelope = paginate(session, request, page, stmt, order, lambda c: c)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
-from openmira.core.paging import PageRequest, order_by_query, page_request
+from openmira.core.paging import FIRST_PAGE, Paging, order_by_query
 from openmira.core.routing import DbSession, TransactionalRoute, run_read
 from openmira.core.wire import WireJSONResponse
 from openmira.findings import actions, comments, evidence, listing, service
@@ -36,7 +36,6 @@ router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
 details_router = APIRouter(route_class=TransactionalRoute, tags=["findings"])
 
 FindingId = Annotated[uuid.UUID, Path(description="The finding's ID.")]
-Paging = Annotated[PageRequest, Depends(page_request)]
 OrderBy = Annotated[
     str | None, order_by_query(listing.ORDER_FIELDS, listing.DEFAULT_ORDER, "; the finding ID breaks ties")
 ]
@@ -62,7 +61,7 @@ def _wire_ok(data: dict[str, Any]) -> WireJSONResponse:
     openapi_extra={"parameters": openapi_parameters()},
 )
 async def get_findings(
-    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
+    request: Request, session: DbSession, scope: Scoped, order_by: OrderBy = None, page: Paging = FIRST_PAGE
 ) -> WireJSONResponse:
     query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
     # Matching text inside names reads every row of the scope: never on the event loop (core.routing).
@@ -173,7 +172,7 @@ def get_evidence(
     finding_id: FindingId,
     session: DbSession,
     scope: Scoped,
-    page: Paging,
     order_by: EvidenceOrderBy = None,
+    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     return evidence.list_evidence(session, request, page, scope.org_ids, finding_id, order_by)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -12,7 +12,7 @@ from openmira import __version__
 from openmira.auth.principal import ReadPrincipal
 from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.core.errors import ServiceUnavailable
-from openmira.core.paging import PageRequest, page_request, paged
+from openmira.core.paging import Paging, paged
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.meta.enums import RESOLUTIONS
 from openmira.runtime import RuntimeDep
@@ -57,7 +57,7 @@ def health(session: DbSession, runtime: RuntimeDep) -> dict[str, object]:
 
 @router.get("/resolutions", response_model=ListEnvelope[Resolution], summary="The finding resolutions")
 async def get_resolutions(
-    request: Request, _: ReadPrincipal, page: Annotated[PageRequest, Depends(page_request)]
+    request: Request, _: ReadPrincipal, page: Paging
 ) -> dict[str, object]:
     items = [Resolution(id=k, name=v) for k, v in RESOLUTIONS.items()]
     return paged(request, page, items[page.offset : page.offset + page.size], len(items))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
 from openmira.core.errors import PROBLEM_MEDIA_TYPE
-from openmira.core.paging import PageRequest, order_by_query, page_request
+from openmira.core.paging import FIRST_PAGE, Paging, order_by_query
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
 from openmira.runtime import RuntimeDep
@@ -33,7 +33,6 @@ router = APIRouter(prefix="/webhooks", route_class=TransactionalRoute, tags=["we
 # Blumira's path names this parameter `id`; the handlers keep a name that says which ID it is.
 WebhookId = Annotated[uuid.UUID, Path(alias="id", description="The webhook endpoint's ID.")]
 DeliveryId = Annotated[uuid.UUID, Path(description="The delivery's ID.")]
-Paging = Annotated[PageRequest, Depends(page_request)]
 EndpointOrderBy = Annotated[str | None, order_by_query(service.ENDPOINT_ORDER, service.DEFAULT_ORDER)]
 DeliveryOrderBy = Annotated[str | None, order_by_query(service.DELIVERY_ORDER, service.DEFAULT_ORDER)]
 EventFilter = Annotated[EventName | None, Query(description="Only deliveries of this event.")]
@@ -47,7 +46,8 @@ def _owner(scope: Scoped) -> uuid.UUID:
 
 @router.get("", response_model=ListEnvelope[WebhookOut], summary="List webhook endpoints")
 def get_webhooks(
-    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: EndpointOrderBy = None
+    request: Request, session: DbSession, scope: Scoped, order_by: EndpointOrderBy = None,
+    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     return service.list_endpoints(session, request, page, scope.org_ids, order_by)
 
@@ -112,10 +112,10 @@ def get_deliveries(
     webhook_id: WebhookId,
     session: DbSession,
     scope: Scoped,
-    page: Paging,
     order_by: DeliveryOrderBy = None,
     status: Annotated[DeliveryState | None, Query(description="Only deliveries in this state.")] = None,
     event: EventFilter = None,
+    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     return service.list_deliveries(session, request, page, scope.org_ids, webhook_id, order_by, status, event)
 

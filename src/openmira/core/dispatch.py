@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -14,9 +15,10 @@ class PrefixDispatch:
     finding's fixed cost, measured in issue 11) and do nothing for it: the API has its own. The outer app
     keeps its ``Mount`` too, so ``url_for`` and anything that lists its routes see the API where it is.
 
-    The request enters the API at its own middleware (:func:`inside_framework_layers`): the layers FastAPI
-    puts in front of every app's middleware (the server-error answer, native telemetry, its body limit) are
-    the outer app's too, and it has run them already.
+    The request enters the API at its own middleware, behind its own server-error answer
+    (:func:`inside_framework_layers`): the layers FastAPI puts between the two (its native telemetry, its body
+    limit) are the outer app's too, and it has run them already. The server-error answer is kept inside the
+    outer app's middleware, so an API 500 still carries the request ID.
     """
 
     def __init__(self, app: ASGIApp, *, prefix: str, target: FastAPI) -> None:
@@ -46,7 +48,8 @@ class PrefixDispatch:
 
 
 def inside_framework_layers(app: FastAPI) -> ASGIApp:
-    """``app``'s middleware stack from its outermost own middleware on (the whole app if it has none)."""
+    """``app``'s own middleware (the whole app if it has none) behind its own server-error answer, without
+    the framework layers FastAPI puts between the two."""
     if not app.user_middleware:
         return app
     if app.middleware_stack is None:
@@ -55,4 +58,5 @@ def inside_framework_layers(app: FastAPI) -> ASGIApp:
     layer: ASGIApp = app.middleware_stack
     while not isinstance(layer, outermost):  # type: ignore[arg-type]
         layer = layer.app  # type: ignore[attr-defined]
-    return layer
+    handler = app.exception_handlers.get(500) or app.exception_handlers.get(Exception)
+    return ServerErrorMiddleware(layer, handler=handler, debug=app.debug)

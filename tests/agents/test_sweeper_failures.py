@@ -52,6 +52,8 @@ def test_the_wait_doubles_with_each_failure_up_to_a_minute() -> None:
         waits.append(streak.wait(1.0))
     assert waits[:6] == [2.0, 4.0, 8.0, 16.0, 32.0, MAX_BACKOFF_SECONDS]
     assert waits[-1] == MAX_BACKOFF_SECONDS
+    streak.failures = 5000  # a weekend of failures at the cap
+    assert streak.wait(1.0) == MAX_BACKOFF_SECONDS
     streak.succeeded()
     assert streak.wait(1.0) == 1.0
     assert streak.wait(120.0) == 120.0  # a round slower than the cap waits its own interval, no more

@@ -82,6 +82,21 @@ def test_out_of_range_paging_is_a_400_naming_the_parameter(
     assert_problem(client.get(f"{USERS}?{query}", headers=tenant.rw.headers), 400, param)
 
 
+@pytest.mark.parametrize(
+    ("path", "others"),
+    [("/org/detection-rules?page=0&page_size=0&status=bogus", ["status"]),
+     ("/org/findings/not-a-uuid/evidence?page=0&page_size=0", ["finding_id"]),
+     ("/org/webhooks/not-a-uuid/deliveries?page=0&page_size=0&status=bogus", ["id", "status"])],
+)
+def test_paging_errors_come_first_in_a_400_with_the_routes_others(
+    client: TestClient, tenant: Tenant, path: str, others: list[str]
+) -> None:
+    """The order of ``invalid_params`` is part of the answer a client sees (and of its ``detail``): paging
+    is solved before a route's own parameters, and has been since the first release."""
+    body = assert_problem(client.get(f"{API}{path}", headers=tenant.rw.headers), 400)
+    assert [p["name"] for p in body["invalid_params"]] == ["page", "page_size", *others]
+
+
 def test_empty_result(client: TestClient, db: Session) -> None:
     msp = make_tenant(db, client, "MSP", msp=True)
     from openmira.orgs.service import create_org

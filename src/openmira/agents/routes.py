@@ -21,7 +21,7 @@ from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
 from openmira.core.errors import PROBLEM_MEDIA_TYPE
-from openmira.core.paging import FIRST_PAGE, Paging, order_by_query, paginate, parse_order_by
+from openmira.core.paging import Paging, order_by_query, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute, writes
 from openmira.db.base import utcnow
 from openmira.runtime import RuntimeDep
@@ -41,8 +41,8 @@ def get_devices(
     request: Request,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: DeviceOrderBy = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.DEVICE_ORDER, default="created;desc", tie_break=AgentDevice.id)
     return paginate(session, request, page, service.devices_query(scope.org_ids), order, device_out)
@@ -63,8 +63,8 @@ def get_keys(
     request: Request,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: KeyOrderBy = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.KEY_ORDER, default="created;desc", tie_break=AgentKey.id)
     result: dict[str, Any] = paginate(session, request, page, service.keys_query(scope.org_ids), order, lambda k: k)

@@ -35,4 +35,5 @@ class FailureStreak:
         """Seconds to wait before the next round, for rounds every ``interval`` seconds."""
         if not self.failures:
             return interval
-        return min(interval * 2**self.failures, max(interval, MAX_BACKOFF_SECONDS))
+        # The exponent is bounded: 2.0**1024 overflows, and a long outage counts that many failures.
+        return min(interval * 2.0 ** min(self.failures, 32), max(interval, MAX_BACKOFF_SECONDS))

@@ -217,6 +217,7 @@ class TransactionalRoute(APIRoute):
         first = [d.dependency for d in dependencies if is_request_local(d.dependency)]
         kwargs["dependencies"] = [d for d in dependencies if not is_request_local(d.dependency)]
         super().__init__(path, _with_route_arguments(endpoint, read=self.read_only, first=first), **kwargs)
+        self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from openmira.auth.scope import MspPrincipal, Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
-from openmira.core.paging import FIRST_PAGE, Paging, order_by_query, paginate, parse_order_by
+from openmira.core.paging import Paging, order_by_query, paginate, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.detection_rules import service
 from openmira.detection_rules.models import BasisDetectionRule, DetectionRule
@@ -39,11 +39,11 @@ def get_detection_rules(
     request: Request,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: RuleOrderBy = None,
     status: StatusFilter = None,
     priority: PriorityFilter = None,
     type_name: TypeFilter = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.RULE_ORDER, default=DEFAULT_ORDER, tie_break=DetectionRule.id)
     stmt = service.rules_query(scope.org_ids, status=status, priority=priority, type_name=type_name)
@@ -61,8 +61,7 @@ def get_detection_rule(
     "", response_model=ListEnvelope[BasisRuleOut], summary="List the basis detection rules (MSP keys only)"
 )
 def get_basis_detection_rules(
-    request: Request, session: DbSession, principal: MspPrincipal, order_by: BasisOrderBy = None,
-    page: Paging = FIRST_PAGE,
+    request: Request, session: DbSession, principal: MspPrincipal, page: Paging, order_by: BasisOrderBy = None
 ) -> dict[str, object]:
     order = parse_order_by(order_by, service.BASIS_ORDER, default=DEFAULT_ORDER, tie_break=BasisDetectionRule.id)
     return paginate(session, request, page, service.basis_rules_query(), order, basis_rule_out)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
-from openmira.core.paging import FIRST_PAGE, Paging, order_by_query
+from openmira.core.paging import Paging, order_by_query
 from openmira.core.routing import DbSession, TransactionalRoute, run_read
 from openmira.core.wire import WireJSONResponse
 from openmira.findings import actions, comments, evidence, listing, service
@@ -61,7 +61,7 @@ def _wire_ok(data: dict[str, Any]) -> WireJSONResponse:
     openapi_extra={"parameters": openapi_parameters()},
 )
 async def get_findings(
-    request: Request, session: DbSession, scope: Scoped, order_by: OrderBy = None, page: Paging = FIRST_PAGE
+    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
 ) -> WireJSONResponse:
     query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
     # Matching text inside names reads every row of the scope: never on the event loop (core.routing).
@@ -172,7 +172,7 @@ def get_evidence(
     finding_id: FindingId,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: EvidenceOrderBy = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     return evidence.list_evidence(session, request, page, scope.org_ids, finding_id, order_by)

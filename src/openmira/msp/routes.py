@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from openmira.auth.scope import Scoped, msp_account_scope, msp_accounts_scope
 from openmira.core.envelope import Envelope, ListEnvelope
-from openmira.core.paging import FIRST_PAGE, Paging, order_by_query, paged, parse_order_by
+from openmira.core.paging import Paging, order_by_query, paged, parse_order_by
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.msp.schemas import AccountDetailOut, AccountOut
 from openmira.msp.service import account_detail, account_items, accounts_query
@@ -25,8 +25,8 @@ def get_accounts(
     request: Request,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: Annotated[str | None, order_by_query(SORTABLE, "name;asc")] = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     order = parse_order_by(order_by, SORTABLE, default="name;asc", tie_break=Organization.id)
     stmt = accounts_query(scope)

@@ -13,7 +13,7 @@ from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope, ok
 from openmira.core.errors import PROBLEM_MEDIA_TYPE
-from openmira.core.paging import FIRST_PAGE, Paging, order_by_query
+from openmira.core.paging import Paging, order_by_query
 from openmira.core.routing import DbSession, TransactionalRoute
 from openmira.core.text import WEBHOOK_ENDPOINTS_MAX
 from openmira.runtime import RuntimeDep
@@ -46,8 +46,7 @@ def _owner(scope: Scoped) -> uuid.UUID:
 
 @router.get("", response_model=ListEnvelope[WebhookOut], summary="List webhook endpoints")
 def get_webhooks(
-    request: Request, session: DbSession, scope: Scoped, order_by: EndpointOrderBy = None,
-    page: Paging = FIRST_PAGE,
+    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: EndpointOrderBy = None
 ) -> dict[str, Any]:
     return service.list_endpoints(session, request, page, scope.org_ids, order_by)
 
@@ -112,10 +111,10 @@ def get_deliveries(
     webhook_id: WebhookId,
     session: DbSession,
     scope: Scoped,
+    page: Paging,
     order_by: DeliveryOrderBy = None,
     status: Annotated[DeliveryState | None, Query(description="Only deliveries in this state.")] = None,
     event: EventFilter = None,
-    page: Paging = FIRST_PAGE,
 ) -> dict[str, Any]:
     return service.list_deliveries(session, request, page, scope.org_ids, webhook_id, order_by, status, event)
 

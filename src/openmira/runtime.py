@@ -16,7 +16,7 @@ from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.core.request_local import request_local
-from openmira.db.session import make_engine, make_read_session_factory, make_session_factory
+from openmira.db.session import make_engine, make_read_engine, make_read_session_factory, make_session_factory
 from openmira.faults.book import FaultBook
 from openmira.webhooks.addresses import HostPolicy
 from openmira.webhooks.crypto import SecretBox
@@ -30,7 +30,8 @@ class Runtime:
     limiter: RateLimiter
     keys: KeyStore
     credentials: CredentialCache
-    # For read-only requests (GET routes that do not write): see make_read_session_factory.
+    # For read-only requests (GET routes that do not write): see make_read_engine.
+    read_engine: Engine = field(init=False)
     read_sessions: sessionmaker[Session] = field(init=False)
     verifier: TokenVerifier = field(init=False)
     webhook_policy: HostPolicy = field(init=False)
@@ -40,7 +41,8 @@ class Runtime:
     token_gate: KeyedGate = field(init=False, default_factory=KeyedGate)
 
     def __post_init__(self) -> None:
-        self.read_sessions = make_read_session_factory(self.engine)
+        self.read_engine = make_read_engine(self.engine)
+        self.read_sessions = make_read_session_factory(self.read_engine)
         self.verifier = TokenVerifier(self.settings, self.keys)
         self.webhook_policy = HostPolicy.parse(self.settings.webhook_allowed_hosts)
         self.webhook_secrets = SecretBox.shared(self.sessions, self.settings.webhook_secret_key)

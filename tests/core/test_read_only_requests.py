@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from openmira.core.routing import DbSession, TransactionalRoute, writes
-from openmira.db.session import execute_core
+from openmira.core.routing import DbReader, DbSession, TransactionalRoute, writes
+from openmira.db.session import Reader, ReadConnection, execute_core
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from openmira.runtime import Runtime, RuntimeDep
@@ -26,16 +26,18 @@ from tests.conftest import make_runtime, make_settings
 ORGS = Organization.__table__
 
 
-def _rename(session: Session, org_id: str, name: str, how: str) -> None:
+def _rename(session: Reader, org_id: str, name: str, how: str) -> None:
     if how == "orm":
+        assert isinstance(session, Session)
         org = session.get(Organization, uuid.UUID(org_id))
         assert org is not None
         org.name = name
         session.flush()
     elif how == "orm_dml":
+        assert isinstance(session, Session)
         session.execute(update(Organization).where(Organization.id == uuid.UUID(org_id)).values(name=name))
     elif how == "text":
-        session.execute(text("UPDATE organizations SET name = :name WHERE id = :id"), {"name": name, "id": org_id})
+        session.connection().execute(text("UPDATE organizations SET name = :name WHERE id = :id"), {"name": name, "id": org_id})
     elif how == "connection":
         session.connection().execute(update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
     else:  # Core, as the hot paths write
@@ -65,6 +67,21 @@ def _app(runtime: Runtime) -> FastAPI:
     def declared_write(org_id: str, session: DbSession) -> dict[str, str]:
         _rename(session, org_id, "written by a declared GET", "core")
         return {"status": "written"}
+
+    @router.get("/reader/{org_id}")
+    def read_core(org_id: str, db: DbReader) -> dict[str, Any]:
+        name = execute_core(db, select(ORGS.c.name).where(ORGS.c.id == uuid.UUID(org_id))).scalar()
+        return {"name": name, "connection": isinstance(db, ReadConnection)}
+
+    @router.get("/reader-sneaky-write/{org_id}")
+    def reader_sneaky_write(org_id: str, how: str, db: DbReader) -> dict[str, str]:
+        _rename(db, org_id, "written by a GET", how)
+        return {"status": "written"}
+
+    @router.post("/reader-write/{org_id}")
+    def reader_write(org_id: str, db: DbReader) -> dict[str, Any]:
+        _rename(db, org_id, "written through a POST's reader", "core")
+        return {"connection": isinstance(db, ReadConnection)}
 
     @router.post("/write/{org_id}")
     def write(org_id: str, session: DbSession) -> dict[str, str]:
@@ -113,6 +130,33 @@ def test_a_get_that_writes_without_saying_so_fails_and_changes_nothing(
     assert _name(db, org_id) == "Read Only Org"
     # The pool's one connection is usable and clean for the next request.
     assert client.get(f"/read/{org_id}").json() == {"name": "Read Only Org", "runtime": True}
+
+
+def test_a_read_only_route_reads_core_through_a_plain_connection_and_gives_it_back(
+    setup: tuple[TestClient, Session, str],
+) -> None:
+    client, db, org_id = setup
+    pool = client.app.state.runtime.engine.pool  # type: ignore[attr-defined]
+    for _ in range(3):  # the pool's one connection, taken and given back each time
+        assert client.get(f"/reader/{org_id}").json() == {"name": "Read Only Org", "connection": True}
+        assert pool.checkedout() == 0
+    # A failed write after those reads, on the same pooled connection, is still rolled back whole.
+    assert client.post(f"/write-then-fail/{org_id}").status_code == 500
+    assert _name(db, org_id) == "Read Only Org"
+
+
+@pytest.mark.parametrize("how", ["core", "text", "connection"])
+def test_a_read_only_connection_refuses_writes(setup: tuple[TestClient, Session, str], how: str) -> None:
+    client, db, org_id = setup
+    assert client.get(f"/reader-sneaky-write/{org_id}", params={"how": how}).status_code == 500
+    assert _name(db, org_id) == "Read Only Org"
+    assert client.get(f"/reader/{org_id}").json()["name"] == "Read Only Org"
+
+
+def test_a_reader_on_a_write_route_is_its_session_and_is_committed(setup: tuple[TestClient, Session, str]) -> None:
+    client, db, org_id = setup
+    assert client.post(f"/reader-write/{org_id}").json() == {"connection": False}
+    assert _name(db, org_id) == "written through a POST's reader"
 
 
 def test_a_get_that_inserts_without_saying_so_leaves_no_row(setup: tuple[TestClient, Session, str]) -> None:

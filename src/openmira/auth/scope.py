@@ -18,13 +18,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import ColumnElement, bindparam, or_, select
-from sqlalchemy.orm import Session
 
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
 from openmira.core.request_local import request_local
-from openmira.core.routing import DbSession, run_query
-from openmira.db.session import execute_core
+from openmira.core.routing import DbReader, run_query
+from openmira.db.session import Reader, execute_core
 from openmira.orgs.models import License, Organization
 
 
@@ -53,13 +52,13 @@ async def org_scope(request: Request) -> TenantScope:
 
 async def msp_account_scope(
     request: Request,
-    session: DbSession,
+    db: DbReader,
     account_id: Annotated[uuid.UUID, Path(description="A sub-account of the caller's MSP.")],
 ) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
     values = {"account_id": account_id, "msp_id": principal.org_id}
-    found = await run_query(session, lambda: execute_core(session, _ACCOUNT, values).scalar())
+    found = await run_query(db, lambda: execute_core(db, _ACCOUNT, values).scalar())
     if found is None:
         raise NotFound(f"account {account_id} not found")
     scope = TenantScope(principal, frozenset({found}))
@@ -74,30 +73,30 @@ _SUB_ACCOUNTS = select(_ORGS.c.id).where(_ORGS.c.parent_id == bindparam("msp_id"
 _LICENSED_SUB_ACCOUNTS = _SUB_ACCOUNTS.where(_ORGS.c.license != License.FREE)
 
 
-def sub_accounts(session: Session, msp_id: uuid.UUID, *, licensed_only: bool) -> frozenset[uuid.UUID]:
+def sub_accounts(db: Reader, msp_id: uuid.UUID, *, licensed_only: bool) -> frozenset[uuid.UUID]:
     """The sub-accounts of ``msp_id`` (only the licensed ones with ``licensed_only``: the all-accounts findings
     leave free accounts out). The API's MSP scopes and the console's all-accounts findings both read it."""
     query = _LICENSED_SUB_ACCOUNTS if licensed_only else _SUB_ACCOUNTS
-    return frozenset(execute_core(session, query, {"msp_id": msp_id}).scalars())
+    return frozenset(execute_core(db, query, {"msp_id": msp_id}).scalars())
 
 
-async def _sub_accounts(request: Request, session: Session, *, licensed_only: bool) -> TenantScope:
+async def _sub_accounts(request: Request, db: Reader, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
-    ids = await run_query(session, lambda: sub_accounts(session, principal.org_id, licensed_only=licensed_only))
+    ids = await run_query(db, lambda: sub_accounts(db, principal.org_id, licensed_only=licensed_only))
     scope = TenantScope(principal, ids)
     request.state.tenant_scope = scope
     return scope
 
 
-async def msp_accounts_scope(request: Request, session: DbSession) -> TenantScope:
+async def msp_accounts_scope(request: Request, db: DbReader) -> TenantScope:
     """Every sub-account of the caller's MSP (the accounts list)."""
-    return await _sub_accounts(request, session, licensed_only=False)
+    return await _sub_accounts(request, db, licensed_only=False)
 
 
-async def msp_licensed_scope(request: Request, session: DbSession) -> TenantScope:
+async def msp_licensed_scope(request: Request, db: DbReader) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
-    return await _sub_accounts(request, session, licensed_only=True)
+    return await _sub_accounts(request, db, licensed_only=True)
 
 
 async def msp_self_scope(request: Request) -> TenantScope:

@@ -20,9 +20,13 @@ requests' threads.
 
 A GET route is read-only unless its handler is marked :func:`writes` (reading an agent command advances
 it): its session comes from ``Runtime.read_sessions`` (autocommit on PostgreSQL, refuses writes) and is
-closed, not committed. The route itself hands a handler the parameters that only read the request (its
-session, its tenant scope, the runtime: dependencies marked :func:`request_local`) rather than FastAPI's
-dependency solver, which costs about 5 µs per dependency and request (measured, issue 11).
+closed, not committed. A handler or dependency that runs Core statements only takes a :data:`DbReader`
+instead: on a read-only route a plain connection of the same read engine (``db.session.ReadConnection``),
+without the ORM session's unit of work; on any other route the request's session, in its transaction.
+
+The route itself hands a handler the parameters that only read the request (its session or connection, its
+tenant scope, the runtime: dependencies marked :func:`request_local`) rather than FastAPI's dependency
+solver, which costs about 5 µs per dependency and request (measured, issue 11).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from openmira.core.request_local import is_request_local, request_local
-from openmira.db.session import is_read_only
+from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
 from openmira.runtime import runtime_of
 
 T = TypeVar("T")
@@ -91,23 +95,41 @@ async def get_db(request: Request) -> Session:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-def _finish(session: Session, commit: bool) -> None:
+@request_local
+async def get_reader(request: Request) -> Reader:
+    if not _read_only(request):
+        return await get_db(request)
+    reader: ReadConnection | None = getattr(request.state, "reader", None)
+    if reader is None:
+        # Takes no connection yet: that happens on first use, where the read runs.
+        reader = request.state.reader = ReadConnection(runtime_of(request).read_engine)
+    return reader
+
+
+# For Core statements only: a read-only route's connection, or any other route's session.
+DbReader = Annotated[Reader, Depends(get_reader)]
+
+
+def _finish(db: Reader, commit: bool) -> None:
+    if is_read_only(db):
+        db.close()  # nothing to commit, nothing to roll back
+        return
+    assert isinstance(db, Session)
     try:
-        if commit and not is_read_only(session):
-            session.commit()
-        elif not commit:
-            session.rollback()
+        if commit:
+            db.commit()
+        else:
+            db.rollback()
     finally:
-        session.close()
+        db.close()
 
 
-def _in_process(session: Session) -> bool:
-    """Whether the session's database runs inside this process (SQLite): nothing to wait for."""
-    bind = session.get_bind()
-    return bind.dialect.name == "sqlite"
+def _in_process(db: Reader) -> bool:
+    """Whether the database runs inside this process (SQLite): nothing to wait for."""
+    return dialect_of(db) == "sqlite"
 
 
-def _work_and_finish(sessions: list[Session], work: Callable[[], T]) -> T:
+def _work_and_finish(sessions: list[Reader], work: Callable[[], T]) -> T:
     """Run ``work``, then commit the sessions it used (or roll them back if it raised), in the same thread
     (read-only sessions are closed)."""
     try:
@@ -121,7 +143,7 @@ def _work_and_finish(sessions: list[Session], work: Callable[[], T]) -> T:
     return result
 
 
-async def run_query(session: Session, work: Callable[[], T]) -> T:
+async def run_query(session: Reader, work: Callable[[], T]) -> T:
     """Run a query of the request's session where the module's rule says, for dependencies that read before
     the handler (the MSP scopes, the console's page look-ups), and end its transaction there.
 
@@ -143,7 +165,7 @@ async def run_query(session: Session, work: Callable[[], T]) -> T:
     return await _in_db_thread(query_and_end)
 
 
-async def _run_and_finish(sessions: list[Session], work: Callable[[], T], *, read: bool, long: bool = False) -> T:
+async def _run_and_finish(sessions: list[Reader], work: Callable[[], T], *, read: bool, long: bool = False) -> T:
     """Run ``work`` and finish its sessions where the module's rule says."""
     if read and not long and all(_in_process(s) for s in sessions):
         return _work_and_finish(sessions, work)
@@ -152,7 +174,7 @@ async def _run_and_finish(sessions: list[Session], work: Callable[[], T], *, rea
     return await _in_db_thread(_work_and_finish, sessions, work)
 
 
-async def run_read(session: Session, work: Callable[[], T], *, long: bool = False) -> T:
+async def run_read(session: Reader, work: Callable[[], T], *, long: bool = False) -> T:
     """Run a read and finish its transaction where the module's rule says (``long``: it may scan many rows)."""
     return await _run_and_finish([session], work, read=True, long=long)
 
@@ -196,7 +218,7 @@ def _with_route_arguments(
             arguments[name] = await dependency(request)
         if is_async:
             return await endpoint(**arguments)
-        sessions = [value for value in arguments.values() if isinstance(value, Session)]
+        sessions = [value for value in arguments.values() if isinstance(value, (Session, ReadConnection))]
         return await _run_and_finish(sessions, functools.partial(endpoint, **arguments), read=read)
 
     run.__signature__ = signature.replace(parameters=sorted(kept, key=lambda p: p.kind))  # type: ignore[attr-defined]
@@ -236,7 +258,12 @@ class TransactionalRoute(APIRoute):
 
 
 async def _finish_request(request: Request, *, commit: bool) -> None:
-    """Finish the request's session unless its handler already did (a scope look-up may have opened it)."""
+    """Finish the request's session unless its handler already did (a scope look-up may have opened it), and
+    give back its read-only connection (a no-op when it holds none)."""
+    reader: ReadConnection | None = getattr(request.state, "reader", None)
+    if reader is not None:
+        request.state.reader = None
+        reader.close()
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         return

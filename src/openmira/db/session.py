@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,21 +82,61 @@ class ReadOnlyViolation(RuntimeError):
     """A read-only session was asked to write: a GET handler that writes must say so (``core.routing.writes``)."""
 
 
-def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for read-only requests: nothing to commit, so the request ends them with a close, and on
-    PostgreSQL each statement runs in autocommit, without the ``BEGIN`` and ``COMMIT`` round trips around it.
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine of read-only requests: nothing to commit, so a request ends its connection with a close,
+    and on PostgreSQL each statement runs in autocommit, without the ``BEGIN`` and ``COMMIT`` round trips
+    around it.
 
     That changes nothing a reader sees: in READ COMMITTED (PostgreSQL's default, and ours) every statement
     takes its own snapshot inside a transaction too. SQLite (pysqlite) opens no transaction for a ``SELECT``
-    either way. The connections come from the same pool; the isolation level is set and reset on the
-    driver's connection object, with no round trip. Every statement such a session sends is checked before
-    it reaches the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or Core DML, text),
-    so a write is refused whole rather than committed statement by statement."""
+    either way. It is a copy of ``engine`` on the same pool; the isolation level is set and reset on the
+    driver's connection object, with no round trip. Every statement it sends is checked before it reaches
+    the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or Core DML, text), so a
+    write is refused whole rather than committed statement by statement."""
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
-    # A copy of the engine on the same pool; its listeners are its own, so writers pay nothing for them.
     reader = engine.execution_options(**options)
+    # The copy's listeners are its own, so writers pay nothing for the check.
     event.listen(reader, "before_cursor_execute", _refuse_writes)
-    return sessionmaker(reader, expire_on_commit=False, info={"read_only": True})
+    return reader
+
+
+def make_read_session_factory(read_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on :func:`make_read_engine`'s engine, for read-only requests that use the ORM."""
+    return sessionmaker(read_engine, expire_on_commit=False, info={"read_only": True})
+
+
+class ReadConnection:
+    """A read-only request's connection to :func:`make_read_engine`'s engine, for handlers and dependencies
+    that run Core statements only: what they use of a session (``connection()``, ``get_bind()``) without
+    the ORM's unit of work around it, whose creation, transaction and close cost about a fifth of a finding
+    by ID (measured, issue 11).
+
+    The pooled connection is taken on first use, as a session takes it: wherever the read runs (a worker
+    thread for PostgreSQL, see ``core.routing``), never on the event loop. ``close()`` gives it back; the
+    next use takes one again."""
+
+    __slots__ = ("_connection", "_engine")
+
+    def __init__(self, read_engine: Engine) -> None:
+        self._engine = read_engine
+        self._connection: Connection | None = None
+
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def get_bind(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+
+# What a read runs on: a request's session, or a read-only request's connection.
+Reader = Session | ReadConnection
 
 
 # The first words of statements that change something; reads start with SELECT, WITH, SHOW, SET (LOCAL).
@@ -121,24 +161,34 @@ def _refuse_writes(
         raise ReadOnlyViolation(f"a read-only request tried to write (a {first} statement)")
 
 
-def is_read_only(session: Session) -> bool:
-    """Whether ``session`` came from :func:`make_read_session_factory` (nothing to commit)."""
-    return session.info.get("read_only", False)
+def is_read_only(db: Reader) -> bool:
+    """Whether ``db`` is a read-only request's session or connection (nothing to commit)."""
+    return isinstance(db, ReadConnection) or db.info.get("read_only", False)
 
 
-def ensure_transaction(session: Session) -> None:
-    """Give ``session`` a transaction for what follows, for settings that last until its end (PostgreSQL's
-    ``SET LOCAL``, which does nothing in autocommit). A read-only session is closed first (it holds nothing
-    to keep) and takes its connection in the engine's default isolation level; other sessions already have
-    one."""
-    bind = session.get_bind()
-    if is_read_only(session) and bind.dialect.name == "postgresql":
-        session.close()
-        session.connection(execution_options={"isolation_level": bind.dialect.default_isolation_level})
+def dialect_of(db: Reader) -> str:
+    """The name of ``db``'s database dialect: ``sqlite`` or ``postgresql``."""
+    return db.get_bind().dialect.name
 
 
-def execute_core(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
-    """Run a Core statement (tables and columns, no mapped entities) on the session's connection, in its
-    transaction. ``Session.execute`` would first take it through the ORM's compile and result layers, which
-    have nothing to do for it and cost about a tenth of a finding-by-ID request (measured, issue 11)."""
-    return session.connection().execute(statement, params)
+def ensure_transaction(db: Reader) -> None:
+    """Give ``db`` a transaction for what follows, for settings that last until its end (PostgreSQL's
+    ``SET LOCAL``, which does nothing in autocommit). A read-only session or connection ends what it holds
+    first (nothing to keep) and goes on in the engine's default isolation level; other sessions already
+    have a transaction."""
+    if dialect_of(db) != "postgresql" or not is_read_only(db):
+        return
+    default = db.get_bind().dialect.default_isolation_level
+    db.close()
+    if isinstance(db, ReadConnection):
+        db.connection().execution_options(isolation_level=default)
+    else:
+        db.connection(execution_options={"isolation_level": default})
+
+
+def execute_core(db: Reader, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+    """Run a Core statement (tables and columns, no mapped entities) on the session's or the read-only
+    request's connection, in its transaction. ``Session.execute`` would first take it through the ORM's
+    compile and result layers, which have nothing to do for it and cost about a tenth of a finding-by-ID
+    request (measured, issue 11)."""
+    return db.connection().execute(statement, params)

@@ -17,8 +17,9 @@ from openmira.auth.principal import WritePrincipal
 from openmira.auth.scope import Scoped
 from openmira.core.envelope import Envelope, ListEnvelope
 from openmira.core.paging import Paging, order_by_query
-from openmira.core.routing import DbSession, TransactionalRoute, run_read
+from openmira.core.routing import DbReader, DbSession, TransactionalRoute, run_read
 from openmira.core.wire import WireJSONResponse
+from openmira.db.session import dialect_of
 from openmira.findings import actions, comments, evidence, listing, service
 from openmira.findings.filters import openapi_parameters
 from openmira.findings.schemas import (
@@ -61,17 +62,17 @@ def _wire_ok(data: dict[str, Any]) -> WireJSONResponse:
     openapi_extra={"parameters": openapi_parameters()},
 )
 async def get_findings(
-    request: Request, session: DbSession, scope: Scoped, page: Paging, order_by: OrderBy = None
+    request: Request, db: DbReader, scope: Scoped, page: Paging, order_by: OrderBy = None
 ) -> WireJSONResponse:
-    query = listing.plan(request, page, scope.org_ids, order_by, session.get_bind().dialect.name)
+    query = listing.plan(request, page, scope.org_ids, order_by, dialect_of(db))
     # Matching text inside names reads every row of the scope: never on the event loop (core.routing).
-    envelope = await run_read(session, lambda: listing.run(session, request, query), long=query.scans)
+    envelope = await run_read(db, lambda: listing.run(db, request, query), long=query.scans)
     return WireJSONResponse(envelope)
 
 
 @router.get("/findings/{finding_id}", response_model=Envelope[FindingOut], summary="Get a finding")
-def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> WireJSONResponse:
-    return _wire_ok(service.finding_out(session, scope.org_ids, finding_id))
+def get_finding(finding_id: FindingId, db: DbReader, scope: Scoped) -> WireJSONResponse:
+    return _wire_ok(service.finding_out(db, scope.org_ids, finding_id))
 
 
 @details_router.get(
@@ -79,10 +80,8 @@ def get_finding(finding_id: FindingId, session: DbSession, scope: Scoped) -> Wir
     response_model=Envelope[FindingDetails],
     summary="Get a finding with owners, summary, resolution notes and console link",
 )
-def get_details(
-    finding_id: FindingId, session: DbSession, scope: Scoped, runtime: RuntimeDep
-) -> WireJSONResponse:
-    return _wire_ok(service.finding_details(session, scope.org_ids, finding_id, runtime.settings.public_url))
+def get_details(finding_id: FindingId, db: DbReader, scope: Scoped, runtime: RuntimeDep) -> WireJSONResponse:
+    return _wire_ok(service.finding_details(db, scope.org_ids, finding_id, runtime.settings.public_url))
 
 
 # Under /msp/accounts/{account_id} the finding by ID is the details handler: Blumira's own MSP dashboard reads

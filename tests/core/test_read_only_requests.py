@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from openmira.core.routing import DbReader, DbSession, TransactionalRoute, writes
-from openmira.db.session import Reader, ReadConnection, execute_core
+from openmira.db.session import ReadConnection, Reader, execute_core
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from openmira.runtime import Runtime, RuntimeDep

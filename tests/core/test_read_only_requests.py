@@ -37,7 +37,8 @@ def _rename(session: Reader, org_id: str, name: str, how: str) -> None:
         assert isinstance(session, Session)
         session.execute(update(Organization).where(Organization.id == uuid.UUID(org_id)).values(name=name))
     elif how == "text":
-        session.connection().execute(text("UPDATE organizations SET name = :name WHERE id = :id"), {"name": name, "id": org_id})
+        statement = text("UPDATE organizations SET name = :name WHERE id = :id")
+        session.connection().execute(statement, {"name": name, "id": org_id})
     elif how == "connection":
         session.connection().execute(update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
     else:  # Core, as the hot paths write

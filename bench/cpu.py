@@ -56,7 +56,7 @@ async def _measure(args: dict[str, Any]) -> float:
     from openmira.app import create_app
 
     app = create_app()
-    async with app.router.lifespan_context(app):
+    async with app.router.lifespan_context(app) as state:  # a server hands each request the lifespan's state
         pair = args["msp_pair"] if args["op"] == "msp_all" else args["org_pair"]
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             grant = {"grant_type": "client_credentials", **pair}
@@ -83,7 +83,7 @@ async def _measure(args: dict[str, Any]) -> float:
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
             "path": route, "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
             "headers": [(b"host", b"bench"), *headers], "client": ("127.0.0.1", 40000),
-            "server": ("127.0.0.1", 80),
+            "server": ("127.0.0.1", 80), "state": dict(state or {}),
         }
 
         async def receive() -> dict[str, Any]:
@@ -96,7 +96,7 @@ async def _measure(args: dict[str, Any]) -> float:
                 statuses.append(message["status"])
 
         async def one() -> None:
-            await app(dict(scope), receive, send)
+            await app({**scope, "state": dict(scope["state"])}, receive, send)
 
         for _ in range(50):
             await one()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or Runtime.build(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[Mapping[str, Any]]:
         # One sweeper per run of the lifespan: a test harness may run it again (even overlapping) on the
         # same app, and each run must stop the task it started.
         set_db_threads(settings.db_threads)
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if worker is not None:
             worker.start()
         try:
-            yield
+            async with runtime.loop_reads() as state:
+                yield state
         finally:
             if worker is not None:
                 await worker.stop()

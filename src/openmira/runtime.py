@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -16,7 +18,13 @@ from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.core.request_local import request_local
-from openmira.db.session import make_engine, make_read_engine, make_read_session_factory, make_session_factory
+from openmira.db.session import (
+    make_async_read_engine,
+    make_engine,
+    make_read_engine,
+    make_read_session_factory,
+    make_session_factory,
+)
 from openmira.faults.book import FaultBook
 from openmira.webhooks.addresses import HostPolicy
 from openmira.webhooks.crypto import SecretBox
@@ -60,6 +68,20 @@ class Runtime:
             keys=KeyStore(sessions, settings.token_lifetime),
             credentials=CredentialCache(sessions),
         )
+
+    @asynccontextmanager
+    async def loop_reads(self) -> AsyncIterator[dict[str, Engine]]:
+        """The app lifespan's state for the running event loop: on PostgreSQL, the read engine whose reads wait
+        on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
+        (``core.routing.get_reader``) and which is disposed when it ends. Nothing on SQLite."""
+        async_engine = make_async_read_engine(self.engine)
+        if async_engine is None:
+            yield {}
+            return
+        try:
+            yield {"read_engine": make_read_engine(async_engine.sync_engine)}
+        finally:
+            await async_engine.dispose()
 
     def close(self) -> None:
         self.limiter.close()

@@ -6,8 +6,11 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -218,3 +221,58 @@ def test_writes_above_the_route_decorator_is_refused() -> None:
         @router.get("/misplaced")
         def misplaced() -> dict[str, str]:
             return {}
+
+
+def test_a_handler_takes_a_session_or_a_reader_not_both() -> None:
+    router = APIRouter(route_class=TransactionalRoute)
+    with pytest.raises(TypeError, match="takes both a DbSession and a DbReader"):
+
+        @router.get("/both")
+        def both(session: DbSession, db: DbReader) -> dict[str, str]:
+            return {}
+
+
+def _where_app(runtime: Runtime, *, lifespan: bool) -> FastAPI:
+    """A read through a DbReader that says where it ran and holds its connection for a while."""
+    router = APIRouter(route_class=TransactionalRoute)
+
+    @router.get("/where/{org_id}")
+    def where(org_id: str, db: DbReader, hold: float = 0.0) -> dict[str, Any]:
+        name = execute_core(db, select(ORGS.c.name).where(ORGS.c.id == uuid.UUID(org_id))).scalar()
+        if hold:
+            execute_core(db, select(func.pg_sleep(hold))).all()
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:  # a worker thread runs no loop
+            on_loop = False
+        return {"name": name, "on_loop": on_loop}
+
+    @asynccontextmanager
+    async def reads(_: FastAPI) -> AsyncIterator[Mapping[str, Any]]:
+        async with runtime.loop_reads() as state:
+            yield state
+
+    app = FastAPI(lifespan=reads if lifespan else None)
+    app.state.runtime = runtime
+    app.include_router(router)
+    return app
+
+
+def test_postgresql_reads_of_a_lifespan_wait_on_its_event_loop(database_url: str, engine: Any, db: Session) -> None:
+    """In the app's lifespan a PostgreSQL read through a DbReader runs on the event loop (asyncio psycopg,
+    no thread hand-off); without one (a harness that skips it) it runs in a worker thread, as before. More
+    reads at once than the loop's pool holds wait for a connection, without holding the loop."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the asyncio read engine is PostgreSQL's; SQLite reads run on the loop without one")
+    org = create_org(db, "Loop Org")
+    db.commit()
+    runtime = make_runtime(make_settings(database_url), engine)
+    with TestClient(_where_app(runtime, lifespan=True)) as client:
+        assert client.get(f"/where/{org.id}").json() == {"name": "Loop Org", "on_loop": True}
+        with ThreadPoolExecutor(40) as pool:  # 40 holding their connection, beside a pool of 10 + 20
+            answers = list(pool.map(lambda _: client.get(f"/where/{org.id}", params={"hold": 0.2}), range(40)))
+        assert [a.status_code for a in answers] == [200] * 40
+        assert {a.json()["name"] for a in answers} == {"Loop Org"}
+    with TestClient(_where_app(runtime, lifespan=False)) as client:
+        assert client.get(f"/where/{org.id}").json() == {"name": "Loop Org", "on_loop": False}

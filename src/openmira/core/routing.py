@@ -11,12 +11,16 @@ Where a synchronous handler runs, and its commit with it, in the same place:
   other requests go on meanwhile.
 - a read that may scan many rows asks for the thread pool itself (``run_read(..., long=True)``, used by
   the findings list for substring and regex filters).
+- a read through a :data:`DbReader` on PostgreSQL, in the app's lifespan, runs on the event loop in a
+  greenlet: its connection is psycopg's asyncio one (``db.session.make_async_read_engine``), so the read
+  waits for the database without holding the loop and without a thread hand-off, which cost about a third
+  of a finding's CPU (measured, issue 11).
 
-Database work in threads runs at most ``OPENMIRA_DB_THREADS`` (8) at once; the rest wait their turn. With
-anyio's default of 40, 32 concurrent requests on PostgreSQL kept 32 threads and the event loop fighting
-for the GIL: p99 of a finding at 32 connections went from 280 ms to 120-130 ms with 8, at the same or a
-higher rate (docs/benchmarks.md). Long reads use the default pool, so scans never hold the short
-requests' threads.
+Database work in threads, and reads on the loop, run at most ``OPENMIRA_DB_THREADS`` (8) at once; the rest
+wait their turn. With anyio's default of 40, 32 concurrent requests on PostgreSQL kept 32 threads and the
+event loop fighting for the GIL: p99 of a finding at 32 connections went from 280 ms to 120-130 ms with 8,
+at the same or a higher rate (docs/benchmarks.md); reads on the loop all at once did as badly. Long reads
+take their turns from anyio's default limiter, so scans never hold the short requests' turns.
 
 A GET route is read-only unless its handler is marked :func:`writes` (reading an agent command advances
 it): its session comes from ``Runtime.read_sessions`` (autocommit on PostgreSQL, refuses writes) and is
@@ -41,6 +45,7 @@ from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response, params
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 
 from openmira.core.request_local import is_request_local, request_local
@@ -59,13 +64,25 @@ def set_db_threads(threads: int) -> None:
     _db_limiter.set(CapacityLimiter(threads))
 
 
-async def _in_db_thread(work: Callable[..., T], *args: Any) -> T:
+def _limiter() -> CapacityLimiter:
     try:
-        limiter = _db_limiter.get()
+        return _db_limiter.get()
     except LookupError:  # an app driven without its lifespan (some test harnesses)
         limiter = CapacityLimiter(DEFAULT_DB_THREADS)
         _db_limiter.set(limiter)
-    return await to_thread.run_sync(work, *args, limiter=limiter)
+        return limiter
+
+
+async def _in_db_thread(work: Callable[..., T], *args: Any) -> T:
+    return await to_thread.run_sync(work, *args, limiter=_limiter())
+
+
+async def _on_db_turn(work: Callable[[], T], *, long: bool) -> T:
+    """Run ``work`` on the loop, in a greenlet (its database waits yield to the loop), in a turn of the same
+    limiter as the database threads (long reads: of the default one): with every request's reads at once,
+    32 connections on PostgreSQL gave fewer answers a second and a p99 twice as long (measured, issue 11)."""
+    async with to_thread.current_default_thread_limiter() if long else _limiter():
+        return await greenlet_spawn(work)
 
 
 def writes(handler: F) -> F:
@@ -101,8 +118,10 @@ async def get_reader(request: Request) -> Reader:
         return await get_db(request)
     reader: ReadConnection | None = getattr(request.state, "reader", None)
     if reader is None:
+        # The lifespan's engine for this loop, if it made one (Runtime.loop_reads); else the threads' engine.
+        engine = getattr(request.state, "read_engine", None) or runtime_of(request).read_engine
         # Takes no connection yet: that happens on first use, where the read runs.
-        reader = request.state.reader = ReadConnection(runtime_of(request).read_engine)
+        reader = request.state.reader = ReadConnection(engine)
     return reader
 
 
@@ -160,17 +179,29 @@ async def run_query(session: Reader, work: Callable[[], T]) -> T:
             session.commit()
         return result
 
-    if _in_process(session):
-        return query_and_end()
-    return await _in_db_thread(query_and_end)
+    return await _run_where_it_belongs([session], query_and_end, long=False)
+
+
+def _on_loop(dbs: list[Reader]) -> bool:
+    """Whether ``dbs`` read on the event loop, in a greenlet (all of them or none: see ``_with_route_arguments``)."""
+    return any(isinstance(db, ReadConnection) and db.on_loop for db in dbs)
+
+
+async def _run_where_it_belongs(dbs: list[Reader], work: Callable[[], T], *, long: bool) -> T:
+    """Run ``work``, which reads through ``dbs``, where the module's rule says for a read."""
+    if _on_loop(dbs):
+        return await _on_db_turn(work, long=long)
+    if not long and all(_in_process(db) for db in dbs):
+        return work()
+    if long:
+        return await run_in_threadpool(work)
+    return await _in_db_thread(work)
 
 
 async def _run_and_finish(sessions: list[Reader], work: Callable[[], T], *, read: bool, long: bool = False) -> T:
     """Run ``work`` and finish its sessions where the module's rule says."""
-    if read and not long and all(_in_process(s) for s in sessions):
-        return _work_and_finish(sessions, work)
-    if long:
-        return await run_in_threadpool(_work_and_finish, sessions, work)
+    if read:
+        return await _run_where_it_belongs(sessions, functools.partial(_work_and_finish, sessions, work), long=long)
     return await _in_db_thread(_work_and_finish, sessions, work)
 
 
@@ -201,6 +232,10 @@ def _with_route_arguments(
         for name, parameter in signature.parameters.items()
         if (dependency := _request_local_dependency(parameter.annotation)) is not None
     }
+    if get_db in provided.values() and get_reader in provided.values():
+        # A read-only route's reader may wait on the event loop (in a greenlet) and a session in a thread:
+        # one handler's reads run in one place.
+        raise TypeError(f"{endpoint.__name__} takes both a DbSession and a DbReader; take one")
     request_name = next((n for n, p in signature.parameters.items() if p.annotation is Request), None)
     kept = [p for n, p in signature.parameters.items() if n not in provided]
     if request_name is None:
@@ -263,7 +298,8 @@ async def _finish_request(request: Request, *, commit: bool) -> None:
     reader: ReadConnection | None = getattr(request.state, "reader", None)
     if reader is not None:
         request.state.reader = None
-        reader.close()
+        if reader.connected:  # as a rule the read that used it gave it back
+            await _run_where_it_belongs([reader], reader.close, long=False)
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         return

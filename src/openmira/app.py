@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or Runtime.build(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[Mapping[str, Any]]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[Mapping[str, Any] | None]:
         # One sweeper per run of the lifespan: a test harness may run it again (even overlapping) on the
         # same app, and each run must stop the task it started.
         set_db_threads(settings.db_threads)
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             worker.start()
         try:
             async with runtime.loop_reads() as state:
-                yield state
+                yield state or None  # a state asks the server for support of it, which SQLite does not need
         finally:
             if worker is not None:
                 await worker.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ class Runtime:
         on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
         (``core.routing.get_reader``) and which is disposed when it ends. Nothing on SQLite."""
         async_engine = make_async_read_engine(self.engine)
-        if async_engine is None:
+        if async_engine is None or _proactor_loop():
             yield {}
             return
         try:
@@ -86,6 +87,13 @@ class Runtime:
     def close(self) -> None:
         self.limiter.close()
         self.engine.dispose()
+
+
+def _proactor_loop() -> bool:
+    """Whether the running loop is Windows' proactor loop, which psycopg's asyncio driver cannot use (its
+    reads then run in worker threads)."""
+    proactor = getattr(asyncio, "ProactorEventLoop", None)
+    return proactor is not None and isinstance(asyncio.get_running_loop(), proactor)
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -1,7 +1,8 @@
 """Tenant scope: the one place where a principal becomes the set of organizations it may touch.
 
 Scopes are async dependencies: their one indexed look-up runs where ``core.routing`` runs reads (on the
-event loop for SQLite, in a worker thread for PostgreSQL, whose round trip must not hold the loop).
+event loop for SQLite; for PostgreSQL, whose round trip must not hold the loop, in a greenlet on the loop
+or in a worker thread).
 
 Org routes run with the token's own organization; ``/msp/accounts/{account_id}/...`` with that
 account if it is a sub-account of the caller's MSP (else 404, exactly as for an account that does

@@ -10,7 +10,8 @@ Where a synchronous handler runs, and its commit with it, in the same place:
   on the disk (SQLite ``synchronous=FULL``), and PostgreSQL's every statement waits on the network, so
   other requests go on meanwhile.
 - a read that may scan many rows asks for the thread pool itself (``run_read(..., long=True)``, used by
-  the findings list for substring and regex filters).
+  the findings list for substring and regex filters), or on PostgreSQL in the lifespan (below) runs on the
+  loop in a wider turn.
 - a read through a :data:`DbReader` on PostgreSQL, in the app's lifespan, runs on the event loop in a
   greenlet: its connection is psycopg's asyncio one (``db.session.make_async_read_engine``), so the read
   waits for the database without holding the loop and without a thread hand-off, which cost about a third
@@ -125,7 +126,9 @@ async def get_reader(request: Request) -> Reader:
     return reader
 
 
-# For Core statements only: a read-only route's connection, or any other route's session.
+# For Core statements only: a read-only route's connection, or any other route's session. A handler that
+# takes one does all its database work through it (its reads may run in a greenlet on the loop, where a
+# session of its own would block the loop).
 DbReader = Annotated[Reader, Depends(get_reader)]
 
 
@@ -149,8 +152,8 @@ def _in_process(db: Reader) -> bool:
 
 
 def _work_and_finish(sessions: list[Reader], work: Callable[[], T]) -> T:
-    """Run ``work``, then commit the sessions it used (or roll them back if it raised), in the same thread
-    (read-only sessions are closed)."""
+    """Run ``work``, then commit the sessions it used (or roll them back if it raised), where it ran (read-only
+    sessions and connections are closed)."""
     try:
         result = work()
     except BaseException:
@@ -172,11 +175,13 @@ async def run_query(session: Reader, work: Callable[[], T]) -> T:
     scoped by what the dependency found, so a change between the two is a 404, never a leak.)"""
 
     def query_and_end() -> T:
-        result = work()
         if is_read_only(session):
-            session.close()  # nothing to commit; the session opens a new transaction on its next use
-        else:
-            session.commit()
+            try:
+                return work()
+            finally:
+                session.close()  # nothing to commit; the next use takes a connection again
+        result = work()
+        session.commit()
         return result
 
     return await _run_where_it_belongs([session], query_and_end, long=False)
@@ -296,10 +301,16 @@ async def _finish_request(request: Request, *, commit: bool) -> None:
     """Finish the request's session unless its handler already did (a scope look-up may have opened it), and
     give back its read-only connection (a no-op when it holds none)."""
     reader: ReadConnection | None = getattr(request.state, "reader", None)
-    if reader is not None:
-        request.state.reader = None
-        if reader.connected:  # as a rule the read that used it gave it back
-            await _run_where_it_belongs([reader], reader.close, long=False)
+    try:
+        if reader is not None:
+            request.state.reader = None
+            if reader.connected:  # as a rule the read that used it gave it back
+                await _run_where_it_belongs([reader], reader.close, long=False)
+    finally:
+        await _finish_session(request, commit=commit)
+
+
+async def _finish_session(request: Request, *, commit: bool) -> None:
     session: Session | None = getattr(request.state, "db", None)
     if session is None:
         return

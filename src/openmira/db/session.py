@@ -10,6 +10,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engi
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from openmira.core.regex import sqlite_regexp
 from openmira.db.files import create_private_file, sqlite_path
@@ -42,10 +43,15 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     lifespan makes and disposes it): a read then waits for the database on the loop, in a greenlet
     (``core.routing``), instead of in a worker thread. The hand-off to a thread and back cost about a third
     of a finding's CPU (measured, issue 11). Its pool is its own, as large as the threads' pool; asyncio
-    connections belong to the loop that made them. None on SQLite, which has nothing to wait for."""
-    if engine.dialect.name != "postgresql":
+    connections belong to the loop that made them. None on SQLite, which has nothing to wait for, and for a
+    PostgreSQL driver other than psycopg."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return None
-    async_engine = create_async_engine(engine.url, hide_parameters=True, pool_size=10, max_overflow=20)
+    pool = engine.pool
+    sizes: dict[str, Any] = {}
+    if isinstance(pool, QueuePool):  # the same sizes as the threads' pool
+        sizes = {"pool_size": pool.size(), "max_overflow": pool._max_overflow, "pool_timeout": pool.timeout()}
+    async_engine = create_async_engine(engine.url, hide_parameters=True, **sizes)
     _ping_idle_connections(async_engine.sync_engine)
     return async_engine
 
@@ -70,8 +76,11 @@ def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
     try:
-        with dbapi_connection.cursor() as cursor:
+        cursor = dbapi_connection.cursor()  # not a context manager in every driver adapter (SQLAlchemy 2.0's asyncio)
+        try:
             cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
         dbapi_connection.rollback()
     except Exception as exc:
         # The pool discards this connection and checks out another (SQLAlchemy's pessimistic disconnect
@@ -129,9 +138,9 @@ class ReadConnection:
     the ORM's unit of work around it, whose creation, transaction and close cost about a fifth of a finding
     by ID (measured, issue 11).
 
-    The pooled connection is taken on first use, as a session takes it: wherever the read runs (a worker
-    thread for PostgreSQL, see ``core.routing``), never on the event loop. ``close()`` gives it back; the
-    next use takes one again."""
+    The pooled connection is taken on first use, as a session takes it, wherever the read runs
+    (``core.routing``: on PostgreSQL in a greenlet on the event loop, or a worker thread; never blocking the
+    loop). ``close()`` gives it back; the next use takes one again."""
 
     __slots__ = ("_connection", "_engine")
 

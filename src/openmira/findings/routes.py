@@ -65,7 +65,7 @@ async def get_findings(
     request: Request, db: DbReader, scope: Scoped, page: Paging, order_by: OrderBy = None
 ) -> WireJSONResponse:
     query = listing.plan(request, page, scope.org_ids, order_by, dialect_of(db))
-    # Matching text inside names reads every row of the scope: never on the event loop (core.routing).
+    # Matching text inside names reads every row of the scope: a long read (core.routing).
     envelope = await run_read(db, lambda: listing.run(db, request, query), long=query.scans)
     return WireJSONResponse(envelope)
 

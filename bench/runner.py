@@ -103,8 +103,21 @@ def _probe(base_url: str, request: Request, op: Operation) -> bytes:
     return response.content
 
 
+def _wait_idle(server: servers.Server, *, timeout: float = 120.0) -> None:
+    """Wait until the server has worked off what the previous measurement left in flight: wrk stops, but the
+    requests it had sent run on (a slow one at 32 connections, the SQLite regex list, left a backlog of seconds
+    that the next operation's figures then measured)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = servers.group_cpu_seconds(server.pid)
+        time.sleep(0.25)
+        if servers.group_cpu_seconds(server.pid) - before < 0.05:  # under a fifth of a core
+            return
+
+
 def _drive(options: Options, server: servers.Server, request: Request, connections: int) -> WrkResult:
     binary = options.wrk
+    _wait_idle(server)
     if options.warmup > 0:
         wrk.run(binary, server.base_url, request, duration=options.warmup, connections=connections)
     before = servers.group_cpu_seconds(server.pid)

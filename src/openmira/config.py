@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     db_threads: int = Field(
         default=8, ge=1, le=256,
-        description="Worker threads a process runs database work in at once (more wait their turn).",
+        description="Database work a process runs at once, in worker threads or on the loop (more wait their turn).",
     )
     agent_command_delay: float = Field(
         default=2.0, ge=0, le=86_400,

@@ -75,8 +75,8 @@ class Runtime:
         """The app lifespan's state for the running event loop: on PostgreSQL, the read engine whose reads wait
         on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
         (``core.routing.get_reader``) and which is disposed when it ends. Nothing on SQLite."""
-        async_engine = make_async_read_engine(self.engine)
-        if async_engine is None or _proactor_loop():
+        async_engine = None if _proactor_loop() else make_async_read_engine(self.engine)
+        if async_engine is None:
             yield {}
             return
         try:

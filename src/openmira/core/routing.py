@@ -193,7 +193,8 @@ def _on_loop(dbs: list[Reader]) -> bool:
 
 
 async def _run_where_it_belongs(dbs: list[Reader], work: Callable[[], T], *, long: bool) -> T:
-    """Run ``work``, which reads through ``dbs``, where the module's rule says for a read."""
+    """Run ``work``, which uses ``dbs``, where the module's rule says for a read (and for a dependency's
+    look-up through the request's session, ``run_query``)."""
     if _on_loop(dbs):
         return await _on_db_turn(work, long=long)
     if not long and all(_in_process(db) for db in dbs):

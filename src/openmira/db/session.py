@@ -135,8 +135,8 @@ def make_read_session_factory(read_engine: Engine) -> sessionmaker[Session]:
 class ReadConnection:
     """A read-only request's connection to :func:`make_read_engine`'s engine, for handlers and dependencies
     that run Core statements only: what they use of a session (``connection()``, ``get_bind()``) without
-    the ORM's unit of work around it, whose creation, transaction and close cost about a fifth of a finding
-    by ID (measured, issue 11).
+    the ORM's unit of work around it, whose creation, transaction and close cost 6-10% of a finding by ID's
+    instructions (measured, issue 11).
 
     The pooled connection is taken on first use, as a session takes it, wherever the read runs
     (``core.routing``: on PostgreSQL in a greenlet on the event loop, or a worker thread; never blocking the

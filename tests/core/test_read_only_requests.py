@@ -262,7 +262,8 @@ def _where_app(runtime: Runtime, *, lifespan: bool) -> FastAPI:
 def test_postgresql_reads_of_a_lifespan_wait_on_its_event_loop(database_url: str, engine: Any, db: Session) -> None:
     """In the app's lifespan a PostgreSQL read through a DbReader runs on the event loop (asyncio psycopg,
     no thread hand-off); without one (a harness that skips it) it runs in a worker thread, as before. More
-    reads at once than the loop's pool holds wait for a connection, without holding the loop."""
+    reads at once than the database turns (8) and the loop's pool (10 + 20) allow wait their turn, without
+    holding the loop, and all are answered."""
     if engine.dialect.name != "postgresql":
         pytest.skip("the asyncio read engine is PostgreSQL's; SQLite reads run on the loop without one")
     org = create_org(db, "Loop Org")
@@ -270,7 +271,7 @@ def test_postgresql_reads_of_a_lifespan_wait_on_its_event_loop(database_url: str
     runtime = make_runtime(make_settings(database_url), engine)
     with TestClient(_where_app(runtime, lifespan=True)) as client:
         assert client.get(f"/where/{org.id}").json() == {"name": "Loop Org", "on_loop": True}
-        with ThreadPoolExecutor(40) as pool:  # 40 holding their connection, beside a pool of 10 + 20
+        with ThreadPoolExecutor(40) as pool:  # 40 reads that each hold their connection for 0.2 s
             answers = list(pool.map(lambda _: client.get(f"/where/{org.id}", params={"hold": 0.2}), range(40)))
         assert [a.status_code for a in answers] == [200] * 40
         assert {a.json()["name"] for a in answers} == {"Loop Org"}

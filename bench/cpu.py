@@ -114,12 +114,21 @@ async def _measure(args: dict[str, Any]) -> float:
             print("done", flush=True)
             sys.stdin.readline()
             return 0.0
+        profiler = None
+        if args.get("profile"):  # the measured requests only, after the warm-up
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         batches = []
         for _ in range(5):
             started = time.process_time()
             for _ in range(args["requests"] // 5):
                 await one()
             batches.append((time.process_time() - started) / (args["requests"] // 5))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args["profile"])
         bad = [s for s in statuses if s >= 300]
         if bad:
             raise RuntimeError(f"{args['op']}: {len(bad)} answers were not 2xx (first {bad[0]})")
@@ -176,6 +185,13 @@ def _instructions(command: list[str], env: dict[str, str]) -> float:
     return float(collected.group(1))
 
 
+def _profile_path(folder: str | None, backend: str, op: str, src: str | None) -> str | None:
+    if folder is None:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    return os.path.abspath(os.path.join(folder, f"{backend}-{op}{'-other' if src else ''}.pstats"))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n\n")[0])
     p.add_argument("--backends", default="sqlite,postgres", help="sqlite,postgres [both]")
@@ -190,6 +206,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--no-reference", action="store_true",
         help="skip the hand-written reference (bench/reference.py), measured for the list and the finding",
+    )
+    p.add_argument(
+        "--profile", metavar="DIR",
+        help="also write a cProfile of each measured figure to DIR/<backend>-<operation>[-other].pstats "
+        "(read it with python -m pstats; profiling slows the figures down)",
     )
     p.add_argument(
         "--pg-url", default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
@@ -219,7 +240,11 @@ def main(argv: list[str] | None = None) -> None:
                 "requests": options.requests, "instructions": options.instructions,
             }
             for op in options.ops.split(","):
-                figures = [_child(src, url, {**args, "op": op}) * scale for _, src in sources]
+                figures = [
+                    _child(src, url, {**args, "op": op, "profile": _profile_path(options.profile, backend, op, src)})
+                    * scale
+                    for _, src in sources
+                ]
                 cells = [f"{f:.3f}" for f in figures]
                 if len(figures) > 1:
                     cells.append(f"{figures[0] / figures[1]:.2f}x")

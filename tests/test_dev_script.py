@@ -30,10 +30,11 @@ def _sandbox(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _dev(sandbox: Path, *args: str) -> list[str]:
+def _dev(sandbox: Path, *args: str, **env: str) -> list[str]:
     log = sandbox / "calls.log"
     log.unlink(missing_ok=True)
-    subprocess.run(["sh", str(sandbox / "dev"), *args], check=True, capture_output=True, timeout=30)
+    environment = {k: v for k, v in os.environ.items() if k != "OPENMIRA_TEST_WORKERS"} | env
+    subprocess.run(["sh", str(sandbox / "dev"), *args], check=True, capture_output=True, timeout=30, env=environment)
     return log.read_text().splitlines()
 
 
@@ -48,7 +49,11 @@ def test_demo_installs_the_runtime_and_test_adds_the_test_tools(tmp_path: Path) 
     assert _installs(_dev(sandbox, "orgs", "list")) == []
 
     test = _dev(sandbox, "test", "-q")
-    assert _installs(test) == ["--upgrade pip", TEST_INSTALL] and test[-1] == "python -m pytest -q"
+    # One pytest process per core, unless told otherwise (a later -n wins, as pytest reads it).
+    assert _installs(test) == ["--upgrade pip", TEST_INSTALL]
+    assert test[-1] == "python -m pytest -n auto --dist worksteal -q"
+    assert _dev(sandbox, "test", "-n", "0")[-1] == "python -m pytest -n auto --dist worksteal -n 0"
+    assert _dev(sandbox, "test", OPENMIRA_TEST_WORKERS="3")[-1] == "python -m pytest -n 3 --dist worksteal"
     assert _installs(_dev(sandbox, "lint")) == []
     assert _installs(_dev(sandbox, "demo")) == []  # the test install holds the runtime too
 

@@ -33,6 +33,9 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+SOME_ID = "5f0c2a8e-3b1d-4c6f-9a27-0d4e8b1c7a93"
+
+
 def _cases(rows: list[Row], admin: uuid.UUID, analyst: uuid.UUID) -> list[Case]:
     cases: list[Case] = []
 
@@ -171,8 +174,9 @@ def test_regex_negation_and_nulls_on_sparse_data(client: TestClient, db: Session
         ("blocked.lt", "true"), ("created", "yesterday"), ("created.gt", "2024-13-01"),
         ("created.in", "2024-01-01"), ("created.contains", "2024"), ("created_after", ""),
         ("created_after.eq", "2024-01-01"), ("modified_before.lt", "2024-01-01"),
-        ("created_by", "not-a-uuid"), ("created_by.!eq", "5f0c2a8e-3b1d-4c6f-9a27-0d4e8b1c7a93"), ("modified_by", "123"),
-        ("status_modified_by.in", "5f0c2a8e-3b1d-4c6f-9a27-0d4e8b1c7a93,nope"), ("modified_by.contains", "a"),
+        # Fixed IDs: every pytest-xdist worker must collect the same test names.
+        ("created_by", "not-a-uuid"), ("created_by.!eq", SOME_ID), ("modified_by", "123"),
+        ("status_modified_by.in", f"{SOME_ID},nope"), ("modified_by.contains", "a"),
         ("name.lt", "a"), ("name.like", "a"), ("name.", "a"), ("name.regex", "(unclosed"),
         ("name.!regex", "(?=lookahead)"), ("name.regex", r"(a)\1"), ("name.regex", "a" * 600),
         ("name.regex", ""), ("name.contains", ""), ("type.eq.eq", "10"), ("category.!in", "1,two"),

@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openmira.app import create_app
 from openmira.console import routes_auth
 from openmira.credentials.models import KeyPair
 from openmira.credentials.service import hash_secret
 from openmira.orgs.models import License
 from openmira.orgs.service import create_org
+from openmira.runtime import Runtime
 from openmira.users.models import Role
 from openmira.users.service import create_user
 from tests.console.helpers import PASSWORD, XSS_BODY, C, csrf_of, make_finding, page_token, sign_in, with_password
@@ -289,3 +291,24 @@ def test_the_api_finding_url_opens_the_finding_page(client: TestClient, db: Sess
                            data={"email": email, "password": PASSWORD, "csrf_token": token, "next": path})
     assert response.headers["location"] == path
     assert "Finding from the API" in client.get(path).text
+
+
+def test_an_unexpected_error_is_a_500_page_logged_once(
+    runtime: Runtime, db: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The console's error page answers, and the error is logged once with its traceback, though it passes
+    the console's error layer and then the outer app's."""
+    from openmira.console import routes_settings
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a console bug")
+
+    email = with_password(db, tenant.admin_id)
+    with TestClient(create_app(runtime.settings, runtime), raise_server_exceptions=False) as client:
+        sign_in(client, email)
+        monkeypatch.setattr(routes_settings.credentials, "list_key_pairs", broken)
+        response = client.get(f"{C}/settings/organization")
+    assert response.status_code == 500 and "Something went wrong" in response.text
+    assert "a console bug" not in response.text
+    logged = [r for r in caplog.records if r.name.startswith("openmira") and r.exc_info]
+    assert len(logged) == 1 and str(logged[0].exc_info[1]) == "a console bug"

@@ -16,7 +16,7 @@ from tests.helpers import API, Tenant, assert_problem
 
 
 def test_an_unexpected_error_in_an_api_handler_is_a_500_problem_with_the_request_id(
-    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("a bug, with a secret: s3cr3t")
@@ -29,6 +29,9 @@ def test_an_unexpected_error_in_an_api_handler_is_a_500_problem_with_the_request
         body = assert_problem(response, 500)
         assert "s3cr3t" not in response.text and body["detail"] == "The server could not complete the request."
         assert response.headers["x-request-id"] == "trace-me-1"
+        # Logged once, with its traceback, though it passes the API's error layer and then the outer app's.
+        logged = [r for r in caplog.records if r.name.startswith("openmira") and r.exc_info]
+        assert len(logged) == 1 and "s3cr3t" in str(logged[0].exc_info[1])
         # The next request is served as usual.
         assert client.get(f"{API}/org/users", headers=tenant.rw.headers).status_code == 200
 

@@ -21,6 +21,7 @@ from openmira.console.routes_overview import router as overview_router
 from openmira.console.routes_settings import router as settings_router
 from openmira.console.routes_users import router as users_router
 from openmira.console.sessions import CookieSigner
+from openmira.core.errors import log_unexpected
 from openmira.runtime import Runtime
 
 log = logging.getLogger("openmira.console")
@@ -131,7 +132,7 @@ def create_console(runtime: Runtime) -> FastAPI:
 
     @console.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("console error on %s %s", request.method, request.url.path, exc_info=exc)
+        log_unexpected(request, exc, "console error", log)
         return _error_page(request, 500, "Something went wrong", "The server could not complete the request.")
 
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

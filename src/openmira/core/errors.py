@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -176,8 +177,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(400, detail, invalid_params=params, headers=_with_rate_headers(request, {}))
 
 
+def log_unexpected(
+    request: Request, exc: Exception, what: str = "unhandled error", logger: logging.Logger | None = None
+) -> None:
+    """Log an error that becomes a 500, once. Starlette's error layer answers and then re-raises, so an error
+    of the API or the console (apps inside the outer one) reaches the outer app's layer too: the first to
+    see it logs it."""
+    if getattr(exc, "_openmira_logged", False):
+        return
+    (logger or log).exception("%s on %s %s", what, request.method, request.url.path, exc_info=exc)
+    with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+        exc._openmira_logged = True  # type: ignore[attr-defined]
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log_unexpected(request, exc)
     return problem(500, "The server could not complete the request.")
 
 

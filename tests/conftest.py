@@ -118,7 +118,10 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
         yield InProcessLimiter()
         return
     url = request.getfixturevalue("redis_url")
-    limiter = RedisLimiter(url, prefix=f"openmira-test:{uuid.uuid4().hex}:")
+    # A longer timeout than the server's 1 s: these tests are about shared budgets, and on a loaded CI machine
+    # (two test processes, PostgreSQL and Chromium on two cores) a Redis answer once took longer, which the
+    # limiter rightly treats as an outage (per-process budgets; tests/core/test_redis_outage.py covers that).
+    limiter = RedisLimiter(url, prefix=f"openmira-test:{uuid.uuid4().hex}:", timeout=10.0)
     yield limiter
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match=f"{limiter.prefix}*"):

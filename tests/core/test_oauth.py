@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 
@@ -196,31 +195,3 @@ def test_signing_key_rotation_keeps_old_tokens_valid(
 def test_secrets_are_stored_hashed(tenant: Tenant, db: Session) -> None:
     stored = db.scalars(select(KeyPair.secret_hash)).all()
     assert stored and all(tenant.rw.client_secret not in h and tenant.ro.client_secret not in h for h in stored)
-
-
-def test_the_grant_reads_and_signs_on_the_event_loop(
-    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The grant's look-up runs where reads run: in the app's lifespan on the event loop (PostgreSQL through
-    the loop's asyncio engine, SQLite in the process), not handed to a worker thread; and a wrong secret is
-    still refused there."""
-    from openmira.oauth import routes
-
-    where: list[str] = []
-    authenticate = routes.authenticate_client
-
-    def spy(db, client_id, secret):  # type: ignore[no-untyped-def]
-        try:
-            asyncio.get_running_loop()
-            where.append("loop")
-        except RuntimeError:  # a worker thread runs no loop
-            where.append("thread")
-        return authenticate(db, client_id, secret)
-
-    monkeypatch.setattr(routes, "authenticate_client", spy)
-    granted = client.post("/oauth/token", json=_body(tenant))
-    assert granted.status_code == 200, granted.text
-    assert client.get(f"{API}/org/findings", headers={"Authorization": f"Bearer {granted.json()['access_token']}"}
-                      ).status_code == 200
-    _oauth_error(client.post("/oauth/token", json=_body(tenant, client_secret="wrong")), 401, "invalid_client")
-    assert where == ["loop", "loop"]

@@ -119,15 +119,11 @@ async def get_reader(request: Request) -> Reader:
         return await get_db(request)
     reader: ReadConnection | None = getattr(request.state, "reader", None)
     if reader is None:
-        reader = request.state.reader = read_connection(request)
+        # The lifespan's engine for this loop, if it made one (Runtime.loop_reads); else the threads' engine.
+        engine = getattr(request.state, "read_engine", None) or runtime_of(request).read_engine
+        # Takes no connection yet: that happens on first use, where the read runs.
+        reader = request.state.reader = ReadConnection(engine)
     return reader
-
-
-def read_connection(request: Request) -> ReadConnection:
-    """A read-only connection for a read outside a transactional route (the token grant), given back by
-    :func:`run_read`. It takes no connection yet: that happens on first use, where the read runs."""
-    # The lifespan's engine for this loop, if it made one (Runtime.loop_reads); else the threads' engine.
-    return ReadConnection(getattr(request.state, "read_engine", None) or runtime_of(request).read_engine)
 
 
 # For Core statements only: a read-only route's connection, or any other route's session. A handler that

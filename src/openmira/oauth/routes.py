@@ -14,11 +14,11 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from openmira.auth.budgets import give_back, take_all
-from openmira.core.routing import read_connection, run_read
+from openmira.core.routing import run_read
 from openmira.credentials.service import authenticate_client
-from openmira.db.session import Reader
 from openmira.runtime import Runtime, RuntimeDep
 
 router = APIRouter(tags=["oauth"])
@@ -121,15 +121,13 @@ def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tup
 
 
 async def _check(
-    request: Request, runtime: Runtime, budgets: list[tuple[str, int]], client_id: str, client_secret: str
+    runtime: Runtime, budgets: list[tuple[str, int]], client_id: str, client_secret: str
 ) -> tuple[Row[Any], str]:
     """The key pair and a new token, the attempt counted against ``budgets`` only if the secret is wrong."""
     reserved = await _reserve(runtime, budgets)
-    # The signature may run on the loop: the key table is re-read in a thread first when the copy is old.
-    await runtime.keys.keep_current()
     try:
-        db = read_connection(request)  # the grant only reads: on PostgreSQL, on the loop (core.routing)
-        issued = await run_read(db, lambda: _authenticate_and_issue(runtime, db, client_id, client_secret))
+        session = runtime.read_sessions()  # the grant only reads (autocommit on PostgreSQL)
+        issued = await run_read(session, lambda: _authenticate_and_issue(runtime, session, client_id, client_secret))
     except BaseException:
         await give_back(runtime.limiter, reserved)  # not a failed attempt: the server failed
         raise
@@ -172,7 +170,7 @@ async def _issue_token(request: Request, runtime: Runtime) -> JSONResponse:
     budgets = _failure_budgets(runtime, client_id, client_ip)
     (pair_budget, width), _ = budgets
     async with runtime.token_gate.hold(pair_budget, width):
-        issued = await _check(request, runtime, budgets, client_id, client_secret)
+        issued = await _check(runtime, budgets, client_id, client_secret)
     pair, token = issued
     body = {
         "access_token": token,
@@ -194,12 +192,11 @@ def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
 
 
 def _authenticate_and_issue(
-    runtime: Runtime, db: Reader, client_id: str, client_secret: str
+    runtime: Runtime, session: Session, client_id: str, client_secret: str
 ) -> tuple[Row[Any], str] | None:
     """The key pair and a new token for it, or None: the look-up and the RS256 signature in one place, which
-    is where ``core.routing`` runs reads (the event loop for SQLite and, in the app's lifespan, for
-    PostgreSQL; one hand-off to a thread otherwise)."""
-    pair = authenticate_client(db, client_id, client_secret)
+    is where ``core.routing`` runs reads (the event loop for SQLite, one hand-off to a thread otherwise)."""
+    pair = authenticate_client(session, client_id, client_secret)
     if pair is None:
         return None
     token = runtime.verifier.issue(

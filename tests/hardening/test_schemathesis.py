@@ -178,7 +178,8 @@ def test_every_operation_conforms(case: Any, client: TestClient, key: tuple[str,
     _record(name, case, [r.status_code for r in calls])
 
 
-# What was sent, for docs/reliability.md: OPENMIRA_FUZZ_STATS=<file> writes it at the end of the module.
+# What was sent, for docs/reliability.md: OPENMIRA_FUZZ_STATS=<file> writes it at the end of the module (each
+# pytest-xdist worker its own share, to <file>.<worker>; `./dev test -n 0` writes one file).
 STATS: dict[str, dict[str, Any]] = {}
 
 
@@ -195,4 +196,5 @@ def _write_stats() -> Iterator[None]:
     yield
     target = os.environ.get("OPENMIRA_FUZZ_STATS")
     if target and STATS:
-        Path(target).write_text(json.dumps(STATS, indent=1, sort_keys=True))
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        Path(f"{target}.{worker}" if worker else target).write_text(json.dumps(STATS, indent=1, sort_keys=True))

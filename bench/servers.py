@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-OPENMIRA_APP = "openmira.app:create_app"
+OPENMIRA_APP = "openmira.app:serve_app"  # as `openmira serve` runs it
 FLOOR_APP = "bench.floor:app"
 FRAMEWORK_FLOOR_APP = "bench.floor:framework_app"
 REFERENCE_APP = "bench.reference:app"
@@ -50,7 +50,7 @@ def free_port() -> int:
 
 
 def uvicorn_command(app: str, port: int, workers: int, *, factory: bool) -> list[str]:
-    """Identical for both servers but for ``--factory`` (OpenMira's app is built by create_app())."""
+    """Identical for both servers but for ``--factory`` (OpenMira's app is built by serve_app())."""
     command = [
         sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--log-level", "warning", "--no-access-log",

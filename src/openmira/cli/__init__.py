@@ -115,7 +115,7 @@ def _serve(workers: int) -> None:
     # once its own handler is gone. Answer that with exit status 0: the stop was asked for and clean.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
-        "openmira.app:create_app",
+        "openmira.app:serve_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -51,9 +51,10 @@ def test_demo_installs_the_runtime_and_test_adds_the_test_tools(tmp_path: Path) 
     test = _dev(sandbox, "test", "-q")
     # One pytest process per core, unless told otherwise (a later -n wins, as pytest reads it).
     assert _installs(test) == ["--upgrade pip", TEST_INSTALL]
-    assert test[-1] == "python -m pytest -n auto --maxprocesses 4 --dist worksteal -q"
-    assert _dev(sandbox, "test", "-n", "0")[-1] == "python -m pytest -n auto --maxprocesses 4 --dist worksteal -n 0"
-    assert _dev(sandbox, "test", OPENMIRA_TEST_WORKERS="3")[-1] == "python -m pytest -n 3 --maxprocesses 4 --dist worksteal"
+    parallel = "--maxprocesses 4 --dist worksteal"
+    assert test[-1] == f"python -m pytest -n auto {parallel} -q"
+    assert _dev(sandbox, "test", "-n", "0")[-1] == f"python -m pytest -n auto {parallel} -n 0"
+    assert _dev(sandbox, "test", OPENMIRA_TEST_WORKERS="3")[-1] == f"python -m pytest -n 3 {parallel}"
     assert _installs(_dev(sandbox, "lint")) == []
     assert _installs(_dev(sandbox, "demo")) == []  # the test install holds the runtime too
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import configure_mappers
 
 from openmira import __version__
 from openmira.agents.worker import CommandSweeper
@@ -99,6 +100,7 @@ def serve_app() -> FastAPI:
     apps, and each one frozen would never be freed.
     """
     app = create_app()
+    configure_mappers()  # else done by the first query, after the freeze
     gc.collect()  # what building the app left as garbage is freed now, not frozen with the rest
     gc.freeze()
     return app

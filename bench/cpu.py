@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--profile", metavar="DIR",
         help="also write a cProfile of each measured figure to DIR/<backend>-<operation>[-other].pstats "
-        "(read it with python -m pstats; profiling slows the figures down)",
+        "(read it with python -m pstats; profiling slows the figures down; the main thread only, so work in "
+        "database threads is missing; not with --instructions)",
     )
     p.add_argument(
         "--pg-url", default=os.environ.get("OPENMIRA_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")

@@ -6,7 +6,8 @@ where it is a failure.
 
 - ``OPENMIRA_TEST_POSTGRES_URL`` (default ``postgresql://127.0.0.1:5432/test``): an admin connection
   used to create a throw-away database for the run.
-- ``OPENMIRA_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``); every test keeps its keys under a prefix of its own.
+- ``OPENMIRA_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``); the rate-limit tests keep their keys
+  under a prefix of their own.
 """
 
 from __future__ import annotations

@@ -53,9 +53,11 @@ async def _measure(args: dict[str, Any]) -> float:
 
     import httpx
 
-    from openmira.app import create_app
+    from openmira import app as openmira_app
 
-    app = create_app()
+    # Built as a server process builds it (serve_app: the built app frozen out of the collector), or, for a
+    # baseline checkout older than serve_app, as it was then served.
+    app = getattr(openmira_app, "serve_app", openmira_app.create_app)()
     async with app.router.lifespan_context(app) as state:  # a server hands each request the lifespan's state
         pair = args["msp_pair"] if args["op"] == "msp_all" else args["org_pair"]
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:

@@ -20,7 +20,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from openmira.core.routing import DbReader, DbSession, TransactionalRoute, writes
-from openmira.db.session import ReadConnection, Reader, execute_core
+from openmira.db.reads import execute_core
+from openmira.db.session import ReadConnection, Reader
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from openmira.runtime import Runtime, RuntimeDep
@@ -42,10 +43,8 @@ def _rename(session: Reader, org_id: str, name: str, how: str) -> None:
     elif how == "text":
         statement = text("UPDATE organizations SET name = :name WHERE id = :id")
         session.connection().execute(statement, {"name": name, "id": org_id})
-    elif how == "connection":
+    else:  # Core on the connection, as the services write
         session.connection().execute(update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
-    else:  # Core, as the hot paths write
-        execute_core(session, update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
 
 
 def _app(runtime: Runtime) -> FastAPI:
@@ -63,13 +62,13 @@ def _app(runtime: Runtime) -> FastAPI:
 
     @router.get("/insert-then-read")
     def insert_then_read(session: DbSession) -> dict[str, str]:
-        execute_core(session, insert(ORGS).values(id=uuid.uuid4(), name="never", kind="org", license="FREE"))
+        session.connection().execute(insert(ORGS).values(id=uuid.uuid4(), name="never", kind="org", license="FREE"))
         return {"status": "inserted"}
 
     @router.get("/declared-write/{org_id}")
     @writes
     def declared_write(org_id: str, session: DbSession) -> dict[str, str]:
-        _rename(session, org_id, "written by a declared GET", "core")
+        _rename(session, org_id, "written by a declared GET", "connection")
         return {"status": "written"}
 
     @router.get("/reader/{org_id}")
@@ -84,7 +83,7 @@ def _app(runtime: Runtime) -> FastAPI:
 
     @router.post("/reader-write/{org_id}")
     def reader_write(org_id: str, db: DbReader) -> dict[str, Any]:
-        _rename(db, org_id, "written through a POST's reader", "core")
+        _rename(db, org_id, "written through a POST's reader", "connection")
         return {"connection": isinstance(db, ReadConnection)}
 
     @router.post("/write/{org_id}")
@@ -94,7 +93,7 @@ def _app(runtime: Runtime) -> FastAPI:
 
     @router.post("/write-then-fail/{org_id}")
     def write_then_fail(org_id: str, session: DbSession) -> dict[str, str]:
-        _rename(session, org_id, "half a write", "core")
+        _rename(session, org_id, "half a write", "connection")
         raise RuntimeError("after the write")
 
     app = FastAPI()
@@ -124,7 +123,7 @@ def _name(db: Session, org_id: str) -> str:
     return db.scalar(select(Organization.name).where(Organization.id == uuid.UUID(org_id))) or ""
 
 
-@pytest.mark.parametrize("how", ["orm", "orm_dml", "core", "text", "connection"])
+@pytest.mark.parametrize("how", ["orm", "orm_dml", "text", "connection"])
 def test_a_get_that_writes_without_saying_so_fails_and_changes_nothing(
     setup: tuple[TestClient, Session, str], how: str
 ) -> None:
@@ -149,7 +148,7 @@ def test_a_read_only_route_reads_core_through_a_plain_connection_and_gives_it_ba
     assert _name(db, org_id) == "Read Only Org"
 
 
-@pytest.mark.parametrize("how", ["core", "text", "connection"])
+@pytest.mark.parametrize("how", ["text", "connection"])
 def test_a_read_only_connection_refuses_writes(setup: tuple[TestClient, Session, str], how: str) -> None:
     client, db, org_id = setup
     assert client.get(f"/reader-sneaky-write/{org_id}", params={"how": how}).status_code == 500

@@ -24,7 +24,8 @@ from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
 from openmira.core.request_local import request_local
 from openmira.core.routing import DbReader, run_query
-from openmira.db.session import Reader, execute_core
+from openmira.db.reads import execute_core
+from openmira.db.session import Reader
 from openmira.orgs.models import License, Organization
 
 

@@ -10,16 +10,15 @@ import string
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openmira.config import MAX_RATE_LIMIT
 from openmira.core.errors import BadRequest, NotFound
 from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
-from openmira.db.session import execute_core
+from openmira.db.reads import CoreRow, execute_core
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
 
@@ -157,7 +156,7 @@ def delete_key_pair(session: Session, client_id: str, org_id: uuid.UUID | None =
 _GRANT = select(KeyPair.__table__).where(KeyPair.__table__.c.client_id == bindparam("client_id"))
 
 
-def authenticate_client(session: Session, client_id: str, client_secret: str) -> Row[Any] | None:
+def authenticate_client(session: Session, client_id: str, client_secret: str) -> CoreRow | None:
     """The pair's stored columns if the secret is right; None for an unknown ID or a wrong secret alike."""
     pair = execute_core(session, _GRANT, {"client_id": client_id}).first() if len(client_id) <= 64 else None
     matches = secret_matches(client_secret, pair.secret_hash if pair else _DUMMY_HASH)

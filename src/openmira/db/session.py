@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -220,11 +219,3 @@ def ensure_transaction(db: Reader) -> None:
         connection.execution_options(isolation_level=connection.dialect.default_isolation_level)
     else:
         db.connection(execution_options={"isolation_level": db.get_bind().dialect.default_isolation_level})
-
-
-def execute_core(db: Reader, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
-    """Run a Core statement (tables and columns, no mapped entities) on the session's or the read-only
-    request's connection, in its transaction. ``Session.execute`` would first take it through the ORM's
-    compile and result layers, which have nothing to do for it and cost about a tenth of a finding-by-ID
-    request (measured, issue 11)."""
-    return db.connection().execute(statement, params)

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from openmira.auth.scope import in_scope
 from openmira.core.errors import BadRequest
 from openmira.core.paging import OrderSpec, PageRequest, known_total, order_clauses, paged, parse_order
-from openmira.db.session import ensure_transaction, execute_core
+from openmira.db.reads import execute_core
+from openmira.db.session import ensure_transaction
 from openmira.findings.filters import FIELDS, Clause, FindingFilters, condition, parse_filters
 from openmira.findings.models import FindingCount, finding_group_counts
 from openmira.findings.view import FINDINGS, finding_json, select_findings
@@ -101,7 +102,7 @@ def run(session: Session, request: Request, query: ListQuery) -> dict[str, Any]:
     }
     if filters.regex_params and query.dialect == "postgresql":
         ensure_transaction(session)  # SET LOCAL lasts until the transaction's end, and does nothing without one
-        execute_core(session, text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
+        session.connection().execute(text(f"SET LOCAL statement_timeout = {REGEX_STATEMENT_TIMEOUT_MS}"))
     try:
         rows = execute_core(session, _page_statement(accounts, filters.clauses, query.order), values).all()
         total = known_total(page, len(rows))

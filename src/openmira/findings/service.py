@@ -11,13 +11,13 @@ from collections.abc import Callable, Collection, Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from openmira.auth.scope import in_scope, scope_values
 from openmira.core.errors import NotFound
 from openmira.core.lookup import one_or_404
-from openmira.db.session import execute_core
+from openmira.db.reads import CoreRow, execute_core
 from openmira.findings.models import Finding
 from openmira.findings.view import FINDINGS, details_json, finding_json, select_findings
 from openmira.users.models import User
@@ -70,7 +70,7 @@ def _by_id(columns: str, single_org: bool) -> Select[Any]:
     return _COLUMNS[columns]().where(in_scope(FINDINGS.c.org_id, single_org), FINDINGS.c.id == bindparam("finding_id"))
 
 
-def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> Row[Any]:
+def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> CoreRow:
     values = {**scope_values(org_ids), "finding_id": finding_id}
     row = execute_core(session, _by_id(columns, len(org_ids) == 1), values).first()
     if row is None:
@@ -78,7 +78,7 @@ def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.
     return row
 
 
-def finding_ref(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> Row[Any]:
+def finding_ref(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> CoreRow:
     """The scope's finding's ``id`` and ``org_id``, or 404: all that a write beside a finding (a comment)
     needs, without loading the entity."""
     return _one_row(session, org_ids, finding_id, "ref")
@@ -96,6 +96,6 @@ def finding_details(
     return details_json(session, _one_row(session, org_ids, finding_id, "details"), public_url)
 
 
-def event_data(session: Session, finding: Finding | Row[Any], **extra: Any) -> dict[str, Any]:
+def event_data(session: Session, finding: Finding | CoreRow, **extra: Any) -> dict[str, Any]:
     """The ``data`` of a ``finding.*`` webhook event: the finding as the API shows it, plus what changed."""
     return {"finding": finding_out(session, [finding.org_id], finding.id), **extra}

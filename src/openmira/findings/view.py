@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Row, Select, Table, bindparam, select
+from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from openmira.core.wire import wire_column
-from openmira.db.session import execute_core
+from openmira.db.reads import CoreRow, execute_core
 from openmira.findings.models import Finding, FindingOwner
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
 from openmira.orgs.models import Organization
@@ -71,7 +71,7 @@ def _person(id_: str | None, email: str, first: str, last: str) -> dict[str, Any
     return {"id": id_, "email": email, "first_name": first, "last_name": last}
 
 
-def finding_json(row: Row[Any] | Sequence[Any]) -> dict[str, Any]:
+def finding_json(row: Sequence[Any]) -> dict[str, Any]:
     """A row of :func:`select_findings` as the API's finding object (``FindingOut``)."""
     (finding_id, short_id, name, analysis, status, priority, type_, category, blocked, resolution, org_id,
      org_name, created, modified, status_modified, matched, *people) = row[:24]
@@ -123,7 +123,7 @@ def _owners(session: Session, finding_id: uuid.UUID) -> dict[str, list[dict[str,
     return groups
 
 
-def details_json(session: Session, row: Row[Any], public_url: str) -> dict[str, Any]:
+def details_json(session: Session, row: CoreRow, public_url: str) -> dict[str, Any]:
     """A row of ``select_findings(details=True)`` as the details object (``FindingDetails``)."""
     out = finding_json(row)
     category_name, jurisdiction_name, summary, resolution_notes = row[24:28]

@@ -13,12 +13,12 @@ from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from openmira.auth.budgets import give_back, take_all
 from openmira.core.routing import run_read
 from openmira.credentials.service import authenticate_client
+from openmira.db.reads import CoreRow
 from openmira.runtime import Runtime, RuntimeDep
 
 router = APIRouter(tags=["oauth"])
@@ -122,7 +122,7 @@ def _failure_budgets(runtime: Runtime, client_id: str, address: str) -> list[tup
 
 async def _check(
     runtime: Runtime, budgets: list[tuple[str, int]], client_id: str, client_secret: str
-) -> tuple[Row[Any], str]:
+) -> tuple[CoreRow, str]:
     """The key pair and a new token, the attempt counted against ``budgets`` only if the secret is wrong."""
     reserved = await _reserve(runtime, budgets)
     try:
@@ -193,7 +193,7 @@ def _audience_accepted(audience: str, accepted: tuple[str, ...]) -> bool:
 
 def _authenticate_and_issue(
     runtime: Runtime, session: Session, client_id: str, client_secret: str
-) -> tuple[Row[Any], str] | None:
+) -> tuple[CoreRow, str] | None:
     """The key pair and a new token for it, or None: the look-up and the RS256 signature in one place, which
     is where ``core.routing`` runs reads (the event loop for SQLite, one hand-off to a thread otherwise)."""
     pair = authenticate_client(session, client_id, client_secret)

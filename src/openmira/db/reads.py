@@ -1,0 +1,171 @@
+"""Core SELECTs run on the driver's cursor: built and compiled by SQLAlchemy, executed without its
+per-statement execution layer.
+
+A finding by ID is one short statement, and ``Connection.execute`` around it (the execution context, its
+events, the cursor result and its row objects) cost four times the statement itself: 65 µs against 16 on
+the cursor, a quarter of the request's CPU in-process, 30% of the details' two statements (measured, issue
+11). So the hot reads take this path, and every Core read takes it, so there is one way to run one.
+
+What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once, cached
+here), expand ``IN`` lists and give each bound value's processor (``construct_expanded_state``), each
+column's result processor (its type's own), the pool, the connection and its transaction (the caller's
+session or read-only connection: a read here is in the same transaction as the rest of the request). What
+this module does: the cursor call, the processors' application, and a driver error raised as SQLAlchemy
+raises it (a ``DBAPIError`` without the bound values, the connection invalidated if it died).
+
+Only SELECTs come here (checked), so the read-only engine's write guard (``db.session``) has nothing to
+check on this path; everything else still goes through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeAlias, cast
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from openmira.db.session import Reader
+
+# A row: a named tuple of the statement's columns (by position, or by column key where it is unique).
+CoreRow: TypeAlias = Any
+_Processor = Callable[[Any], Any]
+# Statements are module constants or built once per shape by cached builders, so a few hundred cover them all.
+_PREPARED_STATEMENTS = 512
+
+
+@dataclass(slots=True)
+class _Prepared:
+    compiled: SQLCompiler
+    positional: bool
+    # The bound values' processors by name; an expanded IN list's come with its expansion, per execution.
+    binds: dict[str, _Processor]
+    row: Callable[[Sequence[Any]], CoreRow]
+    # (column index, processor) of the columns that have one; known after the first execution, whose cursor
+    # describes the columns as the driver sends them (a type's processor may depend on that).
+    processors: list[tuple[int, _Processor]] | None = field(default=None)
+
+
+@lru_cache(maxsize=_PREPARED_STATEMENTS)
+def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
+    if not isinstance(statement, Select):
+        raise TypeError(f"execute_core runs SELECTs only, not {type(statement).__name__}")
+    names = [column.key if isinstance(column.key, str) else "_" for column in statement.selected_columns]
+    row = collections.namedtuple("CoreRow", names, rename=True)._make  # type: ignore[misc]
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    binds = {
+        name: processor
+        for name, bind in compiled.binds.items()
+        if not bind.expanding and (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+    return _Prepared(compiled, bool(compiled.positional), binds, row)
+
+
+def _result_processors(
+    statement: Select[Any], dialect: Dialect, description: Sequence[Any]
+) -> list[tuple[int, _Processor]]:
+    columns = list(statement.selected_columns)
+    if len(columns) != len(description):
+        raise RuntimeError(f"the cursor returned {len(description)} columns for {len(columns)} selected")
+    processors = []
+    for index, (column, described) in enumerate(zip(columns, description, strict=True)):
+        processor = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+        if processor is not None:
+            processors.append((index, processor))
+    return processors
+
+
+class CoreResult:
+    """The rows of a statement run by :func:`execute_core`, all fetched (a read's rows are few: a page)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[CoreRow]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[CoreRow]:
+        return iter(self._rows)
+
+    def all(self) -> list[CoreRow]:
+        return self._rows
+
+    def first(self) -> CoreRow | None:
+        return self._rows[0] if self._rows else None
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        if not self._rows:
+            raise NoResultFound("no row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("multiple rows were found when exactly one was required")
+        return self._rows[0][0]
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self._rows]
+
+
+def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] | None = None) -> CoreResult:
+    """Run a Core SELECT (tables and columns, no mapped entities) on the session's or the read-only request's
+    connection, in its transaction, and fetch its rows (see the module's docstring)."""
+    connection = db.connection()
+    dialect = connection.dialect
+    prepared = _prepare(statement, dialect)
+    state = prepared.compiled.construct_expanded_state(params)
+    values = state.parameters
+    binds = {**prepared.binds, **state.processors} if state.processors else prepared.binds
+    arguments: Sequence[Any] | dict[str, Any]
+    if prepared.positional:
+        arguments = [
+            binds[name](values[name]) if name in binds else values[name] for name in state.positiontup or ()
+        ]
+    else:
+        arguments = {name: binds[name](value) if name in binds else value for name, value in values.items()}
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(state.statement, arguments)
+        fetched = cursor.fetchall()
+        if prepared.processors is None:
+            prepared.processors = _result_processors(statement, dialect, cursor.description)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(connection, exc, cursor, state.statement, arguments) from exc
+    finally:
+        cursor.close()
+    processors, make = prepared.processors, prepared.row
+    if not processors:
+        return CoreResult([make(values) for values in fetched])
+    rows = []
+    for fetched_row in fetched:
+        row = list(fetched_row)
+        for index, processor in processors:
+            row[index] = processor(row[index])
+        rows.append(make(row))
+    return CoreResult(rows)
+
+
+def _as_sqlalchemy_error(
+    connection: Connection, exc: Exception, cursor: Any, statement: str, arguments: Any
+) -> DBAPIError:
+    """The error SQLAlchemy raises for a driver's: wrapped with the statement (the bound values hidden as the
+    engine hides them), and the connection invalidated if the error says it is gone, so the pool replaces it."""
+    dialect = connection.dialect
+    gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+    if gone:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        arguments,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=connection.engine.hide_parameters,
+        connection_invalidated=gone,
+        dialect=dialect,
+    )

@@ -1,0 +1,147 @@
+"""Core SELECTs on the driver's cursor (``db.reads.execute_core``): the same rows SQLAlchemy's own execution
+gives, the same errors, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.orm import Session
+
+from openmira.auth.scope import scope_values
+from openmira.credentials.service import _GRANT
+from openmira.db.reads import execute_core
+from openmira.db.session import make_engine
+from openmira.demo.seed import org_identity, seed_orgs
+from openmira.findings import listing, service
+from openmira.findings.filters import parse_filters
+from openmira.findings.models import Finding
+from openmira.findings.view import _OWNERS_OF
+from openmira.orgs.models import Organization
+from openmira.orgs.service import create_org
+
+SEED = 11
+AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
+ORGS = Organization.__table__
+
+
+@pytest.fixture
+def accounts(db: Session) -> list[uuid.UUID]:
+    """Two seeded organizations, sub-accounts of an MSP."""
+    seed_orgs(db, orgs=2, findings=60, seed=SEED, as_of=AS_OF)
+    ids = [org_identity(SEED, i)[1] for i in range(2)]
+    msp = create_org(db, "Reads MSP", msp=True)
+    db.execute(update(Organization).where(Organization.id.in_(ids)).values(parent_id=msp.id))
+    db.commit()
+    return ids
+
+
+def _statements(db: Session, accounts: list[uuid.UUID]) -> list[tuple[str, Any, dict[str, Any]]]:
+    """The app's own statements, with the values it binds: one account and several (an expanding IN and one
+    parameter per account), filtered and ordered lists and their counts, look-ups by ID, owners, key pairs."""
+    dialect = db.get_bind().dialect.name
+    finding = db.scalars(select(Finding).where(Finding.org_id == accounts[0]).order_by(Finding.id)).first()
+    assert finding is not None
+    cases: list[tuple[str, Any, dict[str, Any]]] = []
+    for query in ("", "status=40&priority.in=1,2,3&blocked=false", "name.contains=a&created.gt=2025-11-15T00:00:00Z"):
+        filters = parse_filters([tuple(p.split("=", 1)) for p in query.split("&") if p], dialect)  # type: ignore[misc]
+        for order_by in (None, "priority;asc,modified;desc"):
+            order = listing.parse_order(order_by, listing.ORDER_FIELDS, default=listing.DEFAULT_ORDER)
+            for scope in ([accounts[0]], accounts):
+                values = {
+                    **filters.values, **{f"org_{i}": org for i, org in enumerate(scope)}, "limit": 7, "offset": 3,
+                    "depth": 10, "org_ids": scope,
+                }
+                name = f"{query or 'all'} {order_by} x{len(scope)}"
+                cases.append((f"page {name}", listing._page_statement(len(scope), filters.clauses, order), values))
+                cases.append((f"count {name}", listing._count_statement(len(scope), filters.clauses), values))
+    for columns in ("ref", "finding", "details"):
+        for scope in ([accounts[0]], accounts, [accounts[1]]):  # the last: another account's ID, no row
+            values = {**scope_values(scope), "finding_id": finding.id}
+            cases.append((f"{columns} x{len(scope)}", service._by_id(columns, len(scope) == 1), values))
+    users = list(db.scalars(text("SELECT id FROM users")).all())[:5]
+    cases.append(("people", service._PEOPLE, {"ids": [uuid.UUID(str(u)) if not isinstance(u, uuid.UUID) else u
+                                                       for u in users] or [uuid.uuid4()]}))
+    cases.append(("owners", _OWNERS_OF, {"finding_id": finding.id}))
+    cases.append(("key pair", _GRANT, {"client_id": "no-such-client"}))
+    cases.append(("constant", select(func.count()).select_from(ORGS).where(ORGS.c.name == bindparam("n")), {"n": "x"}))
+    return cases
+
+
+def test_rows_are_what_sqlalchemy_gives(db: Session, accounts: list[uuid.UUID]) -> None:
+    seen_rows = 0
+    for name, statement, values in _statements(db, accounts):
+        expected = [tuple(row) for row in db.connection().execute(statement, values).all()]
+        got = execute_core(db, statement, values).all()
+        assert [tuple(row) for row in got] == expected, name
+        # Typed as SQLAlchemy types them (a UUID or timestamp in its wire text, a bool, an int), not as stored.
+        assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected], name
+        seen_rows += len(got)
+    assert seen_rows > 100  # the cases read real rows, not only empty results
+
+
+def test_rows_have_the_columns_by_name_where_unique(db: Session, accounts: list[uuid.UUID]) -> None:
+    user = db.execute(text("SELECT id, email FROM users WHERE email IS NOT NULL ORDER BY email")).first()
+    assert user is not None
+    (person,) = execute_core(db, service._PEOPLE, {"ids": [uuid.UUID(str(user.id))]}).all()
+    assert (person.email, person[1]) == (user.email, user.email)
+    finding = db.scalars(select(Finding).where(Finding.org_id == accounts[1])).first()
+    assert finding is not None
+    ref = execute_core(db, service._by_id("ref", True), {"org_0": accounts[1], "finding_id": finding.id}).first()
+    assert (ref.id, ref.org_id) == (finding.id, accounts[1])
+
+
+def test_the_result_helpers(db: Session, accounts: list[uuid.UUID]) -> None:
+    names = select(ORGS.c.name).where(ORGS.c.id.in_(bindparam("ids", expanding=True))).order_by(ORGS.c.name)
+    expected = sorted(db.scalars(select(Organization.name).where(Organization.id.in_(accounts))).all())
+    assert execute_core(db, names, {"ids": accounts}).scalars() == expected
+    assert execute_core(db, names, {"ids": accounts}).scalar() == expected[0]
+    assert execute_core(db, names, {"ids": accounts[:1]}).scalar_one() in expected
+    assert execute_core(db, names, {"ids": [uuid.uuid4()]}).first() is None
+    with pytest.raises(NoResultFound):
+        execute_core(db, names, {"ids": [uuid.uuid4()]}).scalar_one()
+    with pytest.raises(MultipleResultsFound):
+        execute_core(db, names, {"ids": accounts}).scalar_one()
+
+
+def test_only_selects_are_run(db: Session, accounts: list[uuid.UUID]) -> None:
+    before = db.scalars(select(Organization.name).where(Organization.id == accounts[0])).one()
+    with pytest.raises(TypeError, match="SELECT"):
+        execute_core(db, update(ORGS).where(ORGS.c.id == accounts[0]).values(name="changed"))  # type: ignore[arg-type]
+    db.rollback()
+    assert db.scalars(select(Organization.name).where(Organization.id == accounts[0])).one() == before
+
+
+def test_a_driver_error_is_sqlalchemys_without_the_bound_values(db: Session) -> None:
+    secret = "s3cret-value-not-for-logs"
+    broken = select(func.no_such_function(bindparam("v")))
+    with pytest.raises(DBAPIError) as raised:
+        execute_core(db, broken, {"v": secret})
+    assert "no_such_function" in str(raised.value)
+    assert secret not in str(raised.value)
+    assert not raised.value.connection_invalidated
+    db.rollback()
+    assert execute_core(db, select(func.count()).select_from(ORGS)).scalar_one() >= 0
+
+
+def test_a_dead_connection_is_invalidated_and_replaced(postgres_url: str) -> None:
+    """PostgreSQL only: SQLite runs in the process, its connection cannot die under it."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    statement = select(func.abs(bindparam("n")))
+    try:
+        with Session(engine) as session:
+            assert execute_core(session, statement, {"n": -2}).scalar_one() == 2
+            pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            with make_engine(postgres_url).connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            with pytest.raises(DBAPIError) as raised:
+                execute_core(session, statement, {"n": -3})
+            assert raised.value.connection_invalidated
+        with Session(engine) as session:  # the pool gave the dead connection up: its one slot works again
+            assert execute_core(session, statement, {"n": -4}).scalar_one() == 4
+    finally:
+        engine.dispose()

@@ -3,19 +3,21 @@ gives, the same errors, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Engine, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from openmira.auth.scope import scope_values
 from openmira.credentials.service import _GRANT
 from openmira.db.reads import execute_core
-from openmira.db.session import make_engine
+from openmira.db.session import ReadConnection, make_async_read_engine, make_engine, make_read_engine
 from openmira.demo.seed import org_identity, seed_orgs
 from openmira.findings import listing, service
 from openmira.findings.filters import parse_filters
@@ -72,19 +74,53 @@ def _statements(db: Session, accounts: list[uuid.UUID]) -> list[tuple[str, Any, 
     return cases
 
 
-def test_rows_are_what_sqlalchemy_gives(db: Session, accounts: list[uuid.UUID]) -> None:
-    seen_rows = 0
-    for name, statement, values in _statements(db, accounts):
-        expected = [tuple(row) for row in db.connection().execute(statement, values).all()]
-        got = execute_core(db, statement, values).all()
-        assert [tuple(row) for row in got] == expected, name
+def _compare(cases: list[tuple[str, Any, dict[str, Any]]], expected: list[list[Any]], got: list[list[Any]]) -> None:
+    for (name, _, _), want, rows in zip(cases, expected, got, strict=True):
+        assert [tuple(row) for row in rows] == [tuple(row) for row in want], name
         # Typed as SQLAlchemy types them (a UUID or timestamp in its wire text, a bool, an int), not as stored.
-        assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected], name
-        seen_rows += len(got)
-    assert seen_rows > 100  # the cases read real rows, not only empty results
+        assert [[type(v) for v in row] for row in rows] == [[type(v) for v in row] for row in want], name
+    assert sum(len(rows) for rows in got) > 100  # the cases read real rows, not only empty results
 
 
-def test_rows_have_the_columns_by_name_where_unique(db: Session, accounts: list[uuid.UUID]) -> None:
+def test_rows_are_what_sqlalchemy_gives_in_a_session(db: Session, accounts: list[uuid.UUID]) -> None:
+    cases = _statements(db, accounts)
+    expected = [db.connection().execute(statement, values).all() for _, statement, values in cases]
+    _compare(cases, expected, [execute_core(db, statement, values).all() for _, statement, values in cases])
+
+
+def test_rows_are_what_sqlalchemy_gives_on_the_read_paths(
+    db: Session, engine: Engine, accounts: list[uuid.UUID]
+) -> None:
+    """As read-only requests read: a plain connection of the read engine (autocommit on PostgreSQL), in a
+    worker thread; on PostgreSQL also psycopg's asyncio driver in a greenlet on the event loop, a dialect of
+    its own."""
+    cases = _statements(db, accounts)
+    expected = [db.connection().execute(statement, values).all() for _, statement, values in cases]
+    db.rollback()
+
+    def read_all(reader: ReadConnection) -> list[list[Any]]:
+        try:
+            return [execute_core(reader, statement, values).all() for _, statement, values in cases]
+        finally:
+            reader.close()
+
+    _compare(cases, expected, read_all(ReadConnection(make_read_engine(engine))))
+    async_engine = make_async_read_engine(engine)
+    if async_engine is None:
+        assert engine.dialect.name == "sqlite"  # SQLite has nothing to wait for: no asyncio engine
+        return
+
+    async def on_the_loop() -> list[list[Any]]:
+        try:
+            reader = ReadConnection(make_read_engine(async_engine.sync_engine))
+            return await greenlet_spawn(read_all, reader)
+        finally:
+            await async_engine.dispose()
+
+    _compare(cases, expected, asyncio.run(on_the_loop()))
+
+
+def test_rows_have_the_columns_by_sqlalchemys_names(db: Session, accounts: list[uuid.UUID]) -> None:
     user = db.execute(text("SELECT id, email FROM users WHERE email IS NOT NULL ORDER BY email")).first()
     assert user is not None
     (person,) = execute_core(db, service._PEOPLE, {"ids": [uuid.UUID(str(user.id))]}).all()
@@ -93,6 +129,11 @@ def test_rows_have_the_columns_by_name_where_unique(db: Session, accounts: list[
     assert finding is not None
     ref = execute_core(db, service._by_id("ref", True), {"org_0": accounts[1], "finding_id": finding.id}).first()
     assert (ref.id, ref.org_id) == (finding.id, accounts[1])
+    shown = service._by_id("finding", True)
+    (row,) = execute_core(db, shown, {"org_0": accounts[1], "finding_id": finding.id}).all()
+    # Named by the statement's column keys, where SQLAlchemy tells repeated names apart (name, name_1).
+    assert row._fields == tuple(shown.selected_columns.keys())
+    assert (row.name, row.name_1) == (finding.name, db.get(Organization, accounts[1]).name)  # type: ignore[union-attr]
 
 
 def test_the_result_helpers(db: Session, accounts: list[uuid.UUID]) -> None:
@@ -108,10 +149,25 @@ def test_the_result_helpers(db: Session, accounts: list[uuid.UUID]) -> None:
         execute_core(db, names, {"ids": accounts}).scalar_one()
 
 
-def test_only_selects_are_run(db: Session, accounts: list[uuid.UUID]) -> None:
+def test_only_reads_are_run(db: Session, accounts: list[uuid.UUID]) -> None:
+    """Refused before anything reaches the database: a statement that is not a SELECT, a SELECT whose CTE
+    writes, one that locks rows, and what this path would otherwise ignore (execution options)."""
     before = db.scalars(select(Organization.name).where(Organization.id == accounts[0])).one()
-    with pytest.raises(TypeError, match="SELECT"):
-        execute_core(db, update(ORGS).where(ORGS.c.id == accounts[0]).values(name="changed"))  # type: ignore[arg-type]
+    renamed = update(ORGS).where(ORGS.c.id == accounts[0]).values(name="changed")
+    writing_cte = select(ORGS.c.id).add_cte(renamed.returning(ORGS.c.id).cte("renamed"))
+    refused = [
+        (renamed, "SELECTs only"),
+        (writing_cte, "writes or locks"),
+        (select(ORGS.c.id).execution_options(stream_results=True), "execution options"),
+    ]
+    locking = select(ORGS.c.id).with_for_update()
+    if db.get_bind().dialect.name == "postgresql":
+        refused.append((locking, "writes or locks"))
+    else:  # SQLite has no row locks: SQLAlchemy leaves the clause out, and the read runs
+        assert len(execute_core(db, locking).all()) >= 2
+    for statement, message in refused:
+        with pytest.raises(TypeError, match=message):
+            execute_core(db, statement)
     db.rollback()
     assert db.scalars(select(Organization.name).where(Organization.id == accounts[0])).one() == before
 

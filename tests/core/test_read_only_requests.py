@@ -43,6 +43,10 @@ def _rename(session: Reader, org_id: str, name: str, how: str) -> None:
     elif how == "text":
         statement = text("UPDATE organizations SET name = :name WHERE id = :id")
         session.connection().execute(statement, {"name": name, "id": org_id})
+    elif how == "writing_cte":  # PostgreSQL runs it; SQLite has no writing CTEs (a syntax error there)
+        statement = text("WITH renamed AS (UPDATE organizations SET name = :name WHERE id = :id RETURNING id) "
+                         "SELECT id FROM renamed")
+        session.connection().execute(statement, {"name": name, "id": org_id})
     else:  # Core on the connection, as the services write
         session.connection().execute(update(ORGS).where(ORGS.c.id == uuid.UUID(org_id)).values(name=name))
 
@@ -123,7 +127,7 @@ def _name(db: Session, org_id: str) -> str:
     return db.scalar(select(Organization.name).where(Organization.id == uuid.UUID(org_id))) or ""
 
 
-@pytest.mark.parametrize("how", ["orm", "orm_dml", "text", "connection"])
+@pytest.mark.parametrize("how", ["orm", "orm_dml", "text", "writing_cte", "connection"])
 def test_a_get_that_writes_without_saying_so_fails_and_changes_nothing(
     setup: tuple[TestClient, Session, str], how: str
 ) -> None:
@@ -148,7 +152,7 @@ def test_a_read_only_route_reads_core_through_a_plain_connection_and_gives_it_ba
     assert _name(db, org_id) == "Read Only Org"
 
 
-@pytest.mark.parametrize("how", ["text", "connection"])
+@pytest.mark.parametrize("how", ["text", "writing_cte", "connection"])
 def test_a_read_only_connection_refuses_writes(setup: tuple[TestClient, Session, str], how: str) -> None:
     client, db, org_id = setup
     assert client.get(f"/reader-sneaky-write/{org_id}", params={"how": how}).status_code == 500

@@ -74,7 +74,7 @@ def _sqlite_timestamp(value: str | None) -> str | None:
 
 
 # A page repeats a few IDs in every row (its organization, the people who changed the findings): remembered,
-# they cost a fifth of the formatting (measured, issue 11). The size bounds the memory at a few hundred KiB.
+# they cost a fifth of the formatting (measured, issue 11). The size bounds the memory at about 1 MiB.
 @lru_cache(maxsize=4096)
 def _sqlite_uuid(value: str | None) -> str | None:
     if value is None:

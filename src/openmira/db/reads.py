@@ -6,37 +6,38 @@ events, the cursor result and its row objects) cost four times the statement its
 the cursor, a quarter of the request's CPU in-process, 30% of the details' two statements (measured, issue
 11). So the hot reads take this path, and every Core read takes it, so there is one way to run one.
 
-What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once, cached
-here), expand ``IN`` lists and give each bound value's processor (``construct_expanded_state``), each
-column's result processor (its type's own), the pool, the connection and its transaction (the caller's
-session or read-only connection: a read here is in the same transaction as the rest of the request). What
-this module does: the cursor call, the processors' application, and a driver error raised as SQLAlchemy
-raises it (a ``DBAPIError`` without the bound values, the connection invalidated if it died).
+What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once per
+statement and dialect, kept as long as the statement lives), expand ``IN`` lists and give each bound value's
+processor (``construct_expanded_state``), each column's result processor (its type's own), the pool, the
+connection and its transaction (the caller's session or read-only connection: a read here is in the same
+transaction as the rest of the request), and a failure's handling: ``Connection._handle_dbapi_exception``,
+its one private method used here, so that a driver error, a dead connection (the pool's other connections
+too) or a read cancelled mid-statement end exactly as in SQLAlchemy's own execution (``tests/core/
+test_core_reads.py`` holds that). What this module does: the cursor call and the processors' application.
 
-Only SELECTs come here (checked), so the read-only engine's write guard (``db.session``) has nothing to
-check on this path; everything else still goes through SQLAlchemy.
+Only reads come here: a statement that is not a SELECT, or whose SQL holds a writing clause (a CTE that
+inserts, ``FOR UPDATE``), is refused when it is first prepared, so the read-only engine's per-statement write
+guard (``db.session``) loses nothing by not seeing it. Writes, ORM queries and text go through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import collections
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeAlias, cast
 
-from sqlalchemy import Connection, Select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy import Select
+from sqlalchemy.engine import BindTyping, Dialect
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from openmira.db.session import Reader
+from openmira.db.session import Reader, has_writing_clause
 
-# A row: a named tuple of the statement's columns (by position, or by column key where it is unique).
+# A row: a named tuple of the statement's columns (by position, or by SQLAlchemy's de-duplicated column keys).
 CoreRow: TypeAlias = Any
 _Processor = Callable[[Any], Any]
-# Statements are module constants or built once per shape by cached builders, so a few hundred cover them all.
-_PREPARED_STATEMENTS = 512
 
 
 @dataclass(slots=True)
@@ -51,18 +52,41 @@ class _Prepared:
     processors: list[tuple[int, _Processor]] | None = field(default=None)
 
 
-@lru_cache(maxsize=_PREPARED_STATEMENTS)
+# Per statement, per dialect. Statements are module constants or built once per shape by cached builders;
+# one built for a single call (a test's) takes its prepared form with it when it is freed.
+_prepared: weakref.WeakKeyDictionary[Select[Any], dict[Dialect, _Prepared]] = weakref.WeakKeyDictionary()
+
+
 def _prepare(statement: Select[Any], dialect: Dialect) -> _Prepared:
-    if not isinstance(statement, Select):
-        raise TypeError(f"execute_core runs SELECTs only, not {type(statement).__name__}")
-    names = [column.key if isinstance(column.key, str) else "_" for column in statement.selected_columns]
-    row = collections.namedtuple("CoreRow", names, rename=True)._make  # type: ignore[misc]
+    by_dialect = _prepared.get(statement)
+    if by_dialect is None:
+        if not isinstance(statement, Select):
+            raise TypeError(f"execute_core runs SELECTs only, not {type(statement).__name__}")
+        by_dialect = _prepared[statement] = {}
+    prepared = by_dialect.get(dialect)
+    if prepared is None:
+        prepared = by_dialect[dialect] = _compile(statement, dialect)
+    return prepared
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Prepared:
+    # What SQLAlchemy's execution would honour and this path does not: refused rather than ignored.
+    if statement.get_execution_options():
+        raise TypeError("execute_core takes no execution options")
+    if dialect.bind_typing is BindTyping.SETINPUTSIZES:
+        raise TypeError(f"execute_core cannot bind for {dialect.name} (setinputsizes)")
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    if has_writing_clause(compiled.string):
+        raise TypeError("execute_core runs reads only: this SELECT writes or locks")
+    if compiled.escaped_bind_names:
+        raise TypeError(f"bound parameter names that need escaping: {sorted(compiled.escaped_bind_names)}")
     binds = {
         name: processor
         for name, bind in compiled.binds.items()
         if not bind.expanding and (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     }
+    names = list(statement.selected_columns.keys())
+    row = collections.namedtuple("CoreRow", names, rename=True)._make  # type: ignore[misc]
     return _Prepared(compiled, bool(compiled.positional), binds, row)
 
 
@@ -133,12 +157,12 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
     try:
         cursor.execute(state.statement, arguments)
         fetched = cursor.fetchall()
-        if prepared.processors is None:
-            prepared.processors = _result_processors(statement, dialect, cursor.description)
-    except dialect.loaded_dbapi.Error as exc:
-        raise _as_sqlalchemy_error(connection, exc, cursor, state.statement, arguments) from exc
-    finally:
-        cursor.close()
+        description = cursor.description
+    except BaseException as exc:  # a cancellation too: the connection is then in no known state
+        connection._handle_dbapi_exception(exc, state.statement, arguments, cursor, None)
+    cursor.close()
+    if prepared.processors is None:
+        prepared.processors = _result_processors(statement, dialect, description)
     processors, make = prepared.processors, prepared.row
     if not processors:
         return CoreResult([make(values) for values in fetched])
@@ -149,23 +173,3 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
             row[index] = processor(row[index])
         rows.append(make(row))
     return CoreResult(rows)
-
-
-def _as_sqlalchemy_error(
-    connection: Connection, exc: Exception, cursor: Any, statement: str, arguments: Any
-) -> DBAPIError:
-    """The error SQLAlchemy raises for a driver's: wrapped with the statement (the bound values hidden as the
-    engine hides them), and the connection invalidated if the error says it is gone, so the pool replaces it."""
-    dialect = connection.dialect
-    gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
-    if gone:
-        connection.invalidate(exc)
-    return DBAPIError.instance(
-        statement,
-        arguments,
-        exc,
-        dialect.loaded_dbapi.Error,
-        hide_parameters=connection.engine.hide_parameters,
-        connection_invalidated=gone,
-        dialect=dialect,
-    )

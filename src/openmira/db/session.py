@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -116,9 +117,10 @@ def make_read_engine(engine: Engine) -> Engine:
     That changes nothing a reader sees: in READ COMMITTED (PostgreSQL's default, and ours) every statement
     takes its own snapshot inside a transaction too. SQLite (pysqlite) opens no transaction for a ``SELECT``
     either way. It is a copy of ``engine`` on the same pool; the isolation level is set and reset on the
-    driver's connection object, with no round trip. Every statement it sends is checked before it reaches
-    the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or Core DML, text), so a
-    write is refused whole rather than committed statement by statement."""
+    driver's connection object, with no round trip. Every statement it sends through SQLAlchemy's execution
+    is checked before it reaches the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or
+    Core DML, text), so a write is refused whole rather than committed statement by statement; Core reads
+    on the driver's cursor (``db.reads``) are checked once, when prepared."""
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
     reader = engine.execution_options(**options)
     # The copy's listeners are its own, so writers pay nothing for the check.
@@ -190,10 +192,18 @@ def _refuse_writes(
         return
     words = statement.lstrip()[:16].split(None, 1)  # the first word, without copying a long statement
     first = words[0].upper() if words else ""
-    if first in _WRITING_WORDS or (
-        first == "WITH" and any(f" {w} " in statement.upper() for w in ("INSERT", "UPDATE", "DELETE"))
-    ):
+    if first in _WRITING_WORDS or (first == "WITH" and has_writing_clause(statement)):
         raise ReadOnlyViolation(f"a read-only request tried to write (a {first} statement)")
+
+
+# A data-changing or row-locking clause anywhere in a statement: a CTE that inserts (``WITH x AS (INSERT``),
+# ``FOR UPDATE``. Whole words, so columns such as ``updated`` or ``last_update`` do not count.
+_WRITING_CLAUSE = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b")
+
+
+def has_writing_clause(sql: str) -> bool:
+    """Whether ``sql`` holds a clause that writes or locks rows, in any case."""
+    return _WRITING_CLAUSE.search(sql.upper()) is not None
 
 
 def is_read_only(db: Reader) -> bool:

@@ -94,3 +94,28 @@ def test_swagger_ui_is_served_with_local_assets_only(client: TestClient) -> None
 def test_root_leads_somewhere_useful(client: TestClient) -> None:
     response = client.get("/", follow_redirects=True)
     assert response.status_code == 200
+
+
+def test_paged_operations_document_the_page_once_after_their_own_parameters(client: TestClient) -> None:
+    """The route reads the page itself (``core.paging.page_request``); the document lists its three query
+    parameters as FastAPI documents a query model, where FastAPI listed them when it solved the page: after
+    the operation's own parameters, before the filters its extra documentation adds."""
+    spec = client.get(f"{API}/openapi.json").json()
+
+    def names(path: str) -> list[str]:
+        return [p["name"] for p in spec["paths"][path]["get"].get("parameters", [])]
+
+    assert names("/org/users") == ["page", "page_size", "limit"]
+    assert names("/org/findings/{finding_id}/comments") == ["finding_id", "page", "page_size", "limit"]
+    findings = names("/org/findings")
+    assert findings[:4] == ["order_by", "page", "page_size", "limit"] and "priority.in" in findings[4:]
+    page = spec["paths"]["/org/users"]["get"]["parameters"][0]
+    assert page == {
+        "name": "page", "in": "query", "required": False, "description": "1-based page number.",
+        "schema": {"type": "integer", "maximum": 1000000, "minimum": 1, "description": "1-based page number.",
+                   "default": 1, "title": "Page"},
+    }
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            listed = [(p["name"], p["in"]) for p in operation.get("parameters", [])]
+            assert len(listed) == len(set(listed)), (method, path)

@@ -44,12 +44,13 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response, params
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 
-from openmira.core.request_local import is_request_local, request_local
+from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
 from openmira.runtime import runtime_of
 
@@ -264,6 +265,7 @@ def _with_route_arguments(
 
     run.__signature__ = signature.replace(parameters=sorted(kept, key=lambda p: p.kind))  # type: ignore[attr-defined]
     run.route_endpoint = endpoint  # type: ignore[attr-defined]
+    run.provided = list(provided.values())  # type: ignore[attr-defined]
     return run
 
 
@@ -279,7 +281,22 @@ class TransactionalRoute(APIRoute):
         dependencies: list[params.Depends] = list(kwargs.pop("dependencies", None) or [])
         first = [d.dependency for d in dependencies if is_request_local(d.dependency)]
         kwargs["dependencies"] = [d for d in dependencies if not is_request_local(d.dependency)]
-        super().__init__(path, _with_route_arguments(endpoint, read=self.read_only, first=first), **kwargs)
+        run = _with_route_arguments(endpoint, read=self.read_only, first=first)
+        # The query parameters the route reads itself (the page), documented where FastAPI put them: after the
+        # route's own parameters, before those its ``openapi_extra`` lists (a list's filters).
+        self.query_dependencies = [d for d in [*first, *run.provided] if getattr(d, "query_model", None)]
+        extra = dict(kwargs.get("openapi_extra") or {})
+        listed = {(p["name"], p["in"]) for p in extra.get("parameters", [])}  # a route registered again lists them
+        documented = [
+            p
+            for d in self.query_dependencies
+            for p in query_parameters(d.query_model)
+            if (p["name"], p["in"]) not in listed
+        ]
+        if documented:
+            extra["parameters"] = [*documented, *extra.get("parameters", [])]
+            kwargs["openapi_extra"] = extra
+        super().__init__(path, run, **kwargs)
         self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
@@ -288,6 +305,14 @@ class TransactionalRoute(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 response = await handler(request)
+            except RequestValidationError as exc:
+                await _finish_request(request, commit=False)
+                if isinstance(exc, QueryValidationError) or not self.query_dependencies:
+                    raise
+                # FastAPI found the route's own parameters wrong before the route read its query models: list
+                # theirs first, as when FastAPI solved them as dependencies (the order is part of the 400).
+                raise RequestValidationError([*await _query_errors(request, self.query_dependencies),
+                                              *exc.errors()], body=exc.body) from None
             except BaseException:
                 await _finish_request(request, commit=False)
                 raise
@@ -296,6 +321,16 @@ class TransactionalRoute(APIRoute):
             return response
 
         return run
+
+
+async def _query_errors(request: Request, dependencies: list[Callable[[Request], Awaitable[Any]]]) -> list[Any]:
+    errors: list[Any] = []
+    for dependency in dependencies:
+        try:
+            await dependency(request)
+        except QueryValidationError as exc:
+            errors.extend(exc.errors())
+    return errors
 
 
 async def _finish_request(request: Request, *, commit: bool) -> None:

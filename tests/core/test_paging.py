@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from openmira.core.paging import PageRequest, page_request
+from openmira.core.request_local import request_local
 from openmira.users.models import Role
 from openmira.users.service import create_user
 from tests.helpers import API, Tenant, assert_problem, make_tenant
@@ -97,6 +100,21 @@ def test_paging_errors_come_first_in_a_400_with_the_routes_others(
     assert [p["name"] for p in body["invalid_params"]] == ["page", "page_size", *others]
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/users?page=0", ["account_id", "page"]),
+     ("/detection-rules?page=0&page_size=0&status=bogus", ["account_id", "page", "page_size", "status"])],
+)
+def test_an_msp_accounts_id_error_comes_before_the_paging_errors(
+    client: TestClient, db: Session, path: str, expected: list[str]
+) -> None:
+    """Under /msp/accounts/{account_id} the account's ID is the route's own dependency's parameter, solved
+    before the handler's page."""
+    msp = make_tenant(db, client, "MSP for paging", msp=True)
+    body = assert_problem(client.get(f"{API}/msp/accounts/not-a-uuid{path}", headers=msp.rw.headers), 400)
+    assert [p["name"] for p in body["invalid_params"]] == expected
+
+
 def test_empty_result(client: TestClient, db: Session) -> None:
     msp = make_tenant(db, client, "MSP", msp=True)
     from openmira.orgs.service import create_org
@@ -134,3 +152,19 @@ def test_health_needs_no_token(client: TestClient) -> None:
 def test_bodiless_get_with_json_content_type_is_accepted(client: TestClient, tenant: Tenant) -> None:
     headers = {**tenant.rw.headers, "Content-Type": "application/json"}
     assert client.get(USERS, headers=headers).status_code == 200
+
+
+def test_a_query_model_read_by_the_route_takes_plain_named_values() -> None:
+    """The route reads one value per field by its name; a list field or an alias would read differently from
+    FastAPI's own query models, so such a model is refused when the dependency is declared."""
+
+    class Listed(BaseModel):
+        ids: list[int] = []
+
+    class Aliased(BaseModel):
+        size: int = Field(1, alias="pageSize")
+
+    for model in (Listed, Aliased):
+        with pytest.raises(TypeError, match="plain named values"):
+            request_local(query=model)
+    assert request_local(query=PageRequest)(page_request) is page_request

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +23,12 @@ def request_local(dependency: F | None = None, *, query: type[BaseModel] | None 
 
     Without ``query`` it must not fail, and it adds nothing to the OpenAPI document. With ``query``, a model
     of query parameters it reads with :func:`read_query`, the route documents them as FastAPI documents a
-    query model, and a 400 lists their errors before those of the route's other parameters, as when FastAPI
-    solved them as a dependency. It may be a route's dependency too (a tenant prefix's scope), called before
-    the handler's."""
+    query model, and a 400 lists their errors where FastAPI listed them when it solved them as a dependency
+    (after the route's own dependencies', before the handler's other parameters). It may be a route's
+    dependency too (a tenant prefix's scope), called before the handler's."""
+
+    if query is not None:
+        _check_plain(query)
 
     def mark(function: F) -> F:
         function.request_local = True  # type: ignore[attr-defined]
@@ -36,6 +40,19 @@ def request_local(dependency: F | None = None, *, query: type[BaseModel] | None 
 
 def is_request_local(dependency: Callable[..., Any] | None) -> bool:
     return getattr(dependency, "request_local", False)
+
+
+def _check_plain(model: type[BaseModel]) -> None:
+    """:func:`read_query` reads one value per field by its name, as FastAPI does for such fields; a list field
+    (FastAPI reads every repeated value) or an alias (FastAPI accepts each) would be read differently."""
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        kinds = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+        if field.validation_alias is not None or (field.alias or name) != name or any(
+            get_origin(kind) in (list, set, tuple, frozenset) or kind in (list, set, tuple, frozenset)
+            for kind in kinds
+        ):
+            raise TypeError(f"{model.__name__}.{name}: a query model read by the route takes plain named values")
 
 
 class QueryValidationError(RequestValidationError):

@@ -46,6 +46,7 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request, Response, params
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -300,6 +301,13 @@ class TransactionalRoute(APIRoute):
             kwargs["openapi_extra"] = extra
         super().__init__(path, run, **kwargs)
         self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
+        # FastAPI solves the route's own dependencies (an MSP account's ID) before the handler's, the page's
+        # among them: a 400 lists those parameters' errors before the page's.
+        self.solved_first = {
+            (field.field_info.in_.value, field.alias)  # type: ignore[attr-defined]
+            for dependant in self.dependant.dependencies[: len(kwargs["dependencies"])]
+            for field in get_flat_params(dependant)
+        }
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()
@@ -309,12 +317,21 @@ class TransactionalRoute(APIRoute):
                 response = await handler(request)
             except RequestValidationError as exc:
                 await _finish_request(request, commit=False)
-                if isinstance(exc, QueryValidationError) or not self.query_dependencies:
+                errors = exc.errors()
+                if (
+                    isinstance(exc, QueryValidationError)
+                    or not self.query_dependencies
+                    or any(error.get("type") == "json_invalid" for error in errors)  # FastAPI's first and only
+                ):
                     raise
-                # FastAPI found the route's own parameters wrong before the route read its query models: list
-                # theirs first, as when FastAPI solved them as dependencies (the order is part of the 400).
-                raise RequestValidationError([*await _query_errors(request, self.query_dependencies),
-                                              *exc.errors()], body=exc.body) from None
+                # FastAPI found the route's other parameters wrong before the route read its query models (the
+                # page): put theirs where FastAPI listed them when it solved them (the order is part of the 400).
+                first = [e for e in errors if tuple(e.get("loc", ())[:2]) in self.solved_first]
+                rest = [e for e in errors if tuple(e.get("loc", ())[:2]) not in self.solved_first]
+                page = await _query_errors(request, self.query_dependencies)
+                raise RequestValidationError(
+                    [*first, *page, *rest], body=exc.body, endpoint_ctx=exc.endpoint_ctx
+                ) from None
             except BaseException:
                 await _finish_request(request, commit=False)
                 raise

@@ -32,8 +32,8 @@ without the ORM session's unit of work; on any other route the request's session
 The route itself hands a handler the parameters that only read the request (its session or connection, its
 tenant scope, the runtime, its page: dependencies marked :func:`request_local`) rather than FastAPI's
 dependency solver, which costs about 5 µs per dependency and request and 10 µs per query parameter (measured,
-issue 11). Those that read a query model (the page) are documented as FastAPI documents one, and their 400s
-come first, as a solved dependency's did.
+issue 11). Those that read a query model (the page) are documented as FastAPI documents one, and a 400 lists
+their errors where FastAPI listed a solved dependency's.
 """
 
 from __future__ import annotations

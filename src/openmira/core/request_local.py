@@ -63,17 +63,12 @@ def read_query(model: type[M], request: Request) -> M:
     """``model``'s fields from the request's query, validated as FastAPI validates a query model (the last
     of repeated values; unknown parameters ignored), its errors located in the query as FastAPI's are."""
     params = request.query_params
-    present = {name: params[name] for name in _aliases(model) if name in params}
+    present = {name: params[name] for name in model.model_fields if name in params}  # by name: _check_plain
     try:
         return model.model_validate(present)
     except ValidationError as exc:
         errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
         raise QueryValidationError(errors) from None
-
-
-@lru_cache
-def _aliases(model: type[BaseModel]) -> tuple[str, ...]:
-    return tuple(field.alias or name for name, field in model.model_fields.items())
 
 
 @lru_cache

@@ -165,7 +165,7 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
         prepared.processors = _result_processors(statement, dialect, description)
     processors, make = prepared.processors, prepared.row
     if not processors:
-        return CoreResult([make(values) for values in fetched])
+        return CoreResult([make(fetched_row) for fetched_row in fetched])
     rows = []
     for fetched_row in fetched:
         row = list(fetched_row)

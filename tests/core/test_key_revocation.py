@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from openmira.app import create_app
-from openmira.auth.signing import SigningKey, revoke_signing_key, rotate_signing_key
+from openmira.auth.signing import SigningKey, _new_private_pem, revoke_signing_key, rotate_signing_key
 from openmira.credentials.service import rotate_key_pair
 from openmira.db.base import utcnow
 from openmira.runtime import Runtime
@@ -98,6 +99,17 @@ def test_keys_revoke_from_the_cli(database_url: str, client: TestClient, tenant:
     assert as_json(database_url, "keys", "list")[0]["kid"] == revoked["new_kid"]
     unknown = openmira(database_url, "keys", "revoke", "no-such-kid", ok=False)
     assert unknown.returncode == 1 and "no signing key no-such-kid" in unknown.stderr
+    assert re.fullmatch(r"[A-Za-z0-9]{16}", revoked["new_kid"])  # never starts with "-" (CI: ".. revoke -mULog..")
+
+
+def test_keys_revoke_takes_a_stored_kid_that_starts_with_a_dash(database_url: str, db: Session) -> None:
+    # Kids were token_urlsafe before: one in 64 starts with "-", which the CLI must not read as an option.
+    db.add(SigningKey(kid="-mULogvS8BMhBpzZ", private_pem=_new_private_pem(), created=utcnow(), retired=utcnow()))
+    db.commit()
+    revoked = as_json(database_url, "keys", "revoke", "-mULogvS8BMhBpzZ")
+    assert revoked == {"kid": "-mULogvS8BMhBpzZ", "revoked": True, "new_kid": None}
+    keys = {k["kid"]: k for k in as_json(database_url, "keys", "list")}
+    assert keys["-mULogvS8BMhBpzZ"]["state"] == "revoked"
 
 
 def test_rotating_a_key_pair_twice_in_one_second_refuses_the_middle_secrets_tokens(

@@ -57,7 +57,8 @@ def keys_rotate(as_json: JsonFlag = False) -> None:
     report(as_json, {"kid": kid}, f"New signing key {kid}")
 
 
-@keys_app.command("revoke")
+# Keys made before kids were letters and digits only may start with "-": read it as the KID, not an option.
+@keys_app.command("revoke", context_settings={"ignore_unknown_options": True})
 def keys_revoke(kid: str, as_json: JsonFlag = False) -> None:
     """Refuse every token KID signed, at once (within 2 s on every server). A new key takes over signing
     if KID was signing; clients then fetch new tokens."""

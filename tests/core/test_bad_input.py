@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -86,4 +88,6 @@ def test_every_response_carries_a_request_id(client: TestClient, tenant: Tenant)
     mine = client.get(f"{API}/org/users", headers={**tenant.rw.headers, "X-Request-ID": "trace-123"})
     assert mine.headers["x-request-id"] == "trace-123"
     hostile = client.get(f"{API}/org/users", headers={"X-Request-ID": "bad id\twith spaces"})
-    assert hostile.status_code == 401 and len(hostile.headers["x-request-id"]) == 32
+    assert hostile.status_code == 401 and re.fullmatch("[0-9a-f]{32}", hostile.headers["x-request-id"])
+    made = {client.get(f"{API}/org/users").headers["x-request-id"] for _ in range(20)}
+    assert len(made) == 20  # each its own

@@ -184,6 +184,20 @@ def test_a_driver_error_is_sqlalchemys_without_the_bound_values(db: Session) -> 
     assert execute_core(db, select(func.count()).select_from(ORGS)).scalar_one() >= 0
 
 
+def test_a_driver_error_on_a_read_connection_ends_as_in_a_session(engine: Engine) -> None:
+    """On SQLite the read connection reads on the pool's connection itself; the failure still goes through
+    SQLAlchemy's handling, and the connection goes back to the pool usable."""
+    reader = ReadConnection(make_read_engine(engine))
+    with pytest.raises(DBAPIError) as raised:
+        execute_core(reader, select(func.no_such_function(bindparam("v"))), {"v": "s3cret-value-not-for-logs"})
+    assert "no_such_function" in str(raised.value) and "s3cret" not in str(raised.value)
+    assert not raised.value.connection_invalidated
+    reader.close()
+    assert not reader.connected
+    assert execute_core(reader, select(func.count()).select_from(ORGS)).scalar_one() >= 0
+    reader.close()
+
+
 def test_a_dead_connection_is_invalidated_and_replaced(postgres_url: str) -> None:
     """PostgreSQL only: SQLite runs in the process, its connection cannot die under it."""
     engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
@@ -199,5 +213,40 @@ def test_a_dead_connection_is_invalidated_and_replaced(postgres_url: str) -> Non
             assert raised.value.connection_invalidated
         with Session(engine) as session:  # the pool gave the dead connection up: its one slot works again
             assert execute_core(session, statement, {"n": -4}).scalar_one() == 4
+    finally:
+        engine.dispose()
+
+
+def test_a_dead_connection_of_the_loops_read_engine_is_invalidated_and_replaced(postgres_url: str) -> None:
+    """The loop's read engine reads on the pool's connection without a ``Connection`` around it: a backend
+    killed under it still ends as SQLAlchemy ends it (invalidated, the pool's slot freed)."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    async_engine = make_async_read_engine(engine)
+    assert async_engine is not None
+    statement = select(func.abs(bindparam("n")))
+    read_engine = make_read_engine(async_engine.sync_engine)
+
+    def reads() -> None:
+        reader = ReadConnection(read_engine)
+        assert execute_core(reader, statement, {"n": -2}).scalar_one() == 2
+        pid = execute_core(reader, select(func.pg_backend_pid())).scalar_one()
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        with pytest.raises(DBAPIError) as raised:
+            execute_core(reader, statement, {"n": -3})
+        assert raised.value.connection_invalidated
+        reader.close()
+        again = ReadConnection(read_engine)  # the pool's one slot works again
+        assert execute_core(again, statement, {"n": -4}).scalar_one() == 4
+        again.close()
+
+    async def run() -> None:
+        try:
+            await greenlet_spawn(reads)
+        finally:
+            await async_engine.dispose()
+
+    try:
+        asyncio.run(run())
     finally:
         engine.dispose()

@@ -18,10 +18,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from openmira.core.routing import DbReader, DbSession, TransactionalRoute, writes
 from openmira.db.reads import execute_core
-from openmira.db.session import ReadConnection, Reader
+from openmira.db.session import ReadConnection, Reader, ensure_transaction
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from openmira.runtime import Runtime, RuntimeDep
@@ -280,3 +281,46 @@ def test_postgresql_reads_of_a_lifespan_wait_on_its_event_loop(database_url: str
         assert {a.json()["name"] for a in answers} == {"Loop Org"}
     with TestClient(_where_app(runtime, lifespan=False)) as client:
         assert client.get(f"/where/{org.id}").json() == {"name": "Loop Org", "on_loop": False}
+
+
+def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_the_request(
+    database_url: str, engine: Any
+) -> None:
+    """The loop's read engine connects in autocommit (no BEGIN, nothing left open between statements). A read
+    that asks for a transaction (``ensure_transaction``, for the list's ``SET LOCAL``) gets one, and the next
+    request's connection from the same pool is autocommit again, without the setting."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the asyncio read engine is PostgreSQL's")
+    runtime = make_runtime(make_settings(database_url), engine)
+    state = "SELECT state FROM pg_stat_activity WHERE pid = :pid"
+
+    def backend(reader: ReadConnection, observer: Session) -> tuple[str, str]:
+        pid = execute_core(reader, select(func.pg_backend_pid())).scalar()
+        observer.rollback()  # pg_stat_activity is read once per transaction
+        return observer.scalar(text(state), {"pid": pid}), execute_core(
+            reader, select(func.current_setting("statement_timeout"))
+        ).scalar()
+
+    async def run() -> list[tuple[str, str]]:
+        async with runtime.loop_reads() as loop_state:
+            read_engine = loop_state["read_engine"]
+            assert read_engine.dialect.is_async
+
+            def requests() -> list[tuple[str, str]]:
+                seen = []
+                with runtime.sessions() as observer:
+                    first = ReadConnection(read_engine)
+                    seen.append(backend(first, observer))
+                    ensure_transaction(first)
+                    first.connection().execute(text("SET LOCAL statement_timeout = 1234"))
+                    seen.append(backend(first, observer))
+                    first.close()
+                    second = ReadConnection(read_engine)
+                    seen.append(backend(second, observer))
+                    second.close()
+                return seen
+
+            return await greenlet_spawn(requests)
+
+    default = "0"
+    assert asyncio.run(run()) == [("idle", default), ("idle in transaction", "1234ms"), ("idle", default)]

@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 
 from openmira.core.regex import sqlite_regexp
 from openmira.db.files import create_private_file, sqlite_path
@@ -51,7 +52,9 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     sizes: dict[str, Any] = {}
     if isinstance(pool, QueuePool):  # the same sizes as the threads' pool
         sizes = {"pool_size": pool.size(), "max_overflow": pool._max_overflow, "pool_timeout": pool.timeout()}
-    async_engine = create_async_engine(engine.url, hide_parameters=True, **sizes)
+    # Autocommit from its connect on, as make_read_engine would set it per checkout: setting and resetting
+    # it on every request's connection was 4% of a finding (measured, issue 11).
+    async_engine = create_async_engine(engine.url, hide_parameters=True, isolation_level="AUTOCOMMIT", **sizes)
     _ping_idle_connections(async_engine.sync_engine)
     return async_engine
 
@@ -117,11 +120,13 @@ def make_read_engine(engine: Engine) -> Engine:
     That changes nothing a reader sees: in READ COMMITTED (PostgreSQL's default, and ours) every statement
     takes its own snapshot inside a transaction too. SQLite (pysqlite) opens no transaction for a ``SELECT``
     either way. It is a copy of ``engine`` on the same pool; the isolation level is set and reset on the
-    driver's connection object, with no round trip. Every statement it sends through SQLAlchemy's execution
-    is checked before it reaches the database (:func:`_refuse_writes`), whatever path it took (a flush, ORM or
-    Core DML, text), so a write is refused whole rather than committed statement by statement; Core reads
-    on the driver's cursor (``db.reads``) are checked once, when prepared."""
-    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    driver's connection object, with no round trip (an engine whose connections are autocommit from their
+    connect on, :func:`make_async_read_engine`'s, needs neither). Every statement it sends through
+    SQLAlchemy's execution is checked before it reaches the database (:func:`_refuse_writes`), whatever path
+    it took (a flush, ORM or Core DML, text), so a write is refused whole rather than committed statement by
+    statement; Core reads on the driver's cursor (``db.reads``) are checked once, when prepared."""
+    per_checkout = engine.dialect.name == "postgresql" and engine.dialect.isolation_level != "AUTOCOMMIT"
+    options = {"isolation_level": "AUTOCOMMIT"} if per_checkout else {}
     reader = engine.execution_options(**options)
     # The copy's listeners are its own, so writers pay nothing for the check.
     event.listen(reader, "before_cursor_execute", _refuse_writes)
@@ -141,26 +146,51 @@ class ReadConnection:
 
     The pooled connection is taken on first use, as a session takes it, wherever the read runs
     (``core.routing``: on PostgreSQL in a greenlet on the event loop, or a worker thread; never blocking the
-    loop). ``close()`` gives it back; the next use takes one again."""
+    loop). ``close()`` gives it back; the next use takes one again.
 
-    __slots__ = ("_connection", "_engine")
+    A read on the driver's cursor (``db.reads``) takes the pool's connection without a SQLAlchemy
+    ``Connection`` around it where the engine sets nothing per checkout (SQLite's, and the loop's autocommit
+    engine on PostgreSQL): making and closing that ``Connection`` was 4-6% of a finding (measured, issue 11).
+    What needs SQLAlchemy's execution (``connection()``: text, a failure's handling) gets a ``Connection``
+    around the same pooled connection, in the same state."""
+
+    __slots__ = ("_connection", "_engine", "_per_checkout", "_pooled")
 
     def __init__(self, read_engine: Engine) -> None:
         self._engine = read_engine
         self._connection: Connection | None = None
+        self._pooled: PoolProxiedConnection | None = None
+        # Options a ``Connection`` applies at each checkout (the threads' autocommit on PostgreSQL).
+        self._per_checkout = bool(read_engine.get_execution_options())
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None
+        return self._connection is not None or self._pooled is not None
 
     @property
     def on_loop(self) -> bool:
         """Whether it reads through :func:`make_async_read_engine`'s engine: only in a greenlet on the loop."""
         return self._engine.dialect.is_async
 
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
+    def driver_connection(self) -> Any:
+        """The driver's connection, for a read on its cursor."""
+        if self._connection is None and not self._per_checkout:
+            if self._pooled is None:
+                self._pooled = self._engine.raw_connection()
+            return self._pooled.dbapi_connection
+        return self.connection().connection.dbapi_connection
+
     def connection(self) -> Connection:
         if self._connection is None:
-            self._connection = self._engine.connect()
+            if self._pooled is not None:  # the connection already taken, now owned by the Connection
+                pooled, self._pooled = self._pooled, None
+                self._connection = Connection(self._engine, pooled)
+            else:
+                self._connection = self._engine.connect()
         return self._connection
 
     def get_bind(self) -> Engine:
@@ -170,6 +200,9 @@ class ReadConnection:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
+        if self._pooled is not None:
+            pooled, self._pooled = self._pooled, None
+            pooled.close()  # back to the pool, which resets it (a rollback) as it resets every connection
 
 
 # What a read runs on: a request's session, or a read-only request's connection.

@@ -52,8 +52,7 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     sizes: dict[str, Any] = {}
     if isinstance(pool, QueuePool):  # the same sizes as the threads' pool
         sizes = {"pool_size": pool.size(), "max_overflow": pool._max_overflow, "pool_timeout": pool.timeout()}
-    # Autocommit from its connect on, as make_read_engine would set it per checkout: setting and resetting
-    # it on every request's connection was 4% of a finding (measured, issue 11).
+    # Autocommit from its connect on (make_read_engine counts on it), not set per checkout.
     async_engine = create_async_engine(engine.url, hide_parameters=True, isolation_level="AUTOCOMMIT", **sizes)
     _ping_idle_connections(async_engine.sync_engine)
     return async_engine
@@ -120,12 +119,14 @@ def make_read_engine(engine: Engine) -> Engine:
     That changes nothing a reader sees: in READ COMMITTED (PostgreSQL's default, and ours) every statement
     takes its own snapshot inside a transaction too. SQLite (pysqlite) opens no transaction for a ``SELECT``
     either way. It is a copy of ``engine`` on the same pool; the isolation level is set and reset on the
-    driver's connection object, with no round trip (an engine whose connections are autocommit from their
-    connect on, :func:`make_async_read_engine`'s, needs neither). Every statement it sends through
+    driver's connection object, with no round trip (not on :func:`make_async_read_engine`'s engine, whose
+    connections are autocommit from their connect on: a ``Connection`` would set it again at each checkout
+    and reset it at checkin, 4% of a finding). Every statement it sends through
     SQLAlchemy's execution is checked before it reaches the database (:func:`_refuse_writes`), whatever path
     it took (a flush, ORM or Core DML, text), so a write is refused whole rather than committed statement by
     statement; Core reads on the driver's cursor (``db.reads``) are checked once, when prepared."""
-    per_checkout = engine.dialect.name == "postgresql" and engine.dialect.isolation_level != "AUTOCOMMIT"
+    # An asyncio engine is make_async_read_engine's, autocommit from its connect on.
+    per_checkout = engine.dialect.name == "postgresql" and not engine.dialect.is_async
     options = {"isolation_level": "AUTOCOMMIT"} if per_checkout else {}
     reader = engine.execution_options(**options)
     # The copy's listeners are its own, so writers pay nothing for the check.
@@ -160,7 +161,8 @@ class ReadConnection:
         self._engine = read_engine
         self._connection: Connection | None = None
         self._pooled: PoolProxiedConnection | None = None
-        # Options a ``Connection`` applies at each checkout (the threads' autocommit on PostgreSQL).
+        # Options a ``Connection`` applies at each checkout and resets at checkin (the threads' autocommit on
+        # PostgreSQL): only a ``Connection`` applies them.
         self._per_checkout = bool(read_engine.get_execution_options())
 
     @property

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, func, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
@@ -185,9 +186,12 @@ def test_a_driver_error_is_sqlalchemys_without_the_bound_values(db: Session) -> 
 
 
 def test_a_driver_error_on_a_read_connection_ends_as_in_a_session(engine: Engine) -> None:
-    """On SQLite the read connection reads on the pool's connection itself; the failure still goes through
-    SQLAlchemy's handling, and the connection goes back to the pool usable."""
+    """On SQLite the read connection reads on the pool's connection itself (on PostgreSQL's threads' engine
+    through a Connection, which sets autocommit); the failure still goes through SQLAlchemy's handling, and
+    the connection goes back to the pool usable."""
     reader = ReadConnection(make_read_engine(engine))
+    execute_core(reader, select(func.count()).select_from(ORGS)).scalar_one()
+    assert (reader._pooled is not None) == (engine.dialect.name == "sqlite")
     with pytest.raises(DBAPIError) as raised:
         execute_core(reader, select(func.no_such_function(bindparam("v"))), {"v": "s3cret-value-not-for-logs"})
     assert "no_such_function" in str(raised.value) and "s3cret" not in str(raised.value)
@@ -196,6 +200,13 @@ def test_a_driver_error_on_a_read_connection_ends_as_in_a_session(engine: Engine
     assert not reader.connected
     assert execute_core(reader, select(func.count()).select_from(ORGS)).scalar_one() >= 0
     reader.close()
+
+
+def test_a_read_connection_that_cannot_connect_raises_sqlalchemys_error(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'openmira.db'}")
+    with pytest.raises(DBAPIError) as raised:
+        execute_core(ReadConnection(make_read_engine(engine)), select(literal(1)))
+    assert "unable to open database file" in str(raised.value)
 
 
 def test_a_dead_connection_is_invalidated_and_replaced(postgres_url: str) -> None:

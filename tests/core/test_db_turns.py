@@ -54,3 +54,25 @@ def test_a_read_cancelled_while_it_waits_or_runs_leaves_no_turn_taken() -> None:
         assert await _on_db_turn(lambda: "after", long=False) == "after"
 
     asyncio.run(main())
+
+
+def test_a_free_turn_is_taken_without_a_turn_of_the_loop() -> None:
+    """A read that finds a free turn starts at once: ``async with`` a limiter yielded to the loop first, a loop
+    turn per read for nothing (3-4% of a finding's CPU on PostgreSQL)."""
+
+    async def main() -> list[str]:
+        set_db_threads(2)
+        order: list[str] = []
+
+        async def other() -> None:
+            order.append("other task")
+
+        def read() -> None:
+            order.append("read")
+
+        scheduled = asyncio.ensure_future(other())  # runs at the loop's next turn
+        await _on_db_turn(read, long=False)
+        await scheduled
+        return order
+
+    assert asyncio.run(main()) == ["read", "other task"]

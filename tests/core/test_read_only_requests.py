@@ -294,19 +294,18 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
     runtime = make_runtime(make_settings(database_url), engine)
     state = "SELECT state FROM pg_stat_activity WHERE pid = :pid"
 
-    def backend(reader: ReadConnection, observer: Session) -> tuple[str, str]:
+    def backend(reader: ReadConnection, observer: Session) -> tuple[int, str, str]:
         pid = execute_core(reader, select(func.pg_backend_pid())).scalar()
         observer.rollback()  # pg_stat_activity is read once per transaction
-        return observer.scalar(text(state), {"pid": pid}), execute_core(
-            reader, select(func.current_setting("statement_timeout"))
-        ).scalar()
+        setting = execute_core(reader, select(func.current_setting("statement_timeout"))).scalar()
+        return pid, observer.scalar(text(state), {"pid": pid}), setting
 
-    async def run() -> list[tuple[str, str]]:
+    async def run() -> list[tuple[int, str, str]]:
         async with runtime.loop_reads() as loop_state:
             read_engine = loop_state["read_engine"]
             assert read_engine.dialect.is_async
 
-            def requests() -> list[tuple[str, str]]:
+            def requests() -> list[tuple[int, str, str]]:
                 seen = []
                 with runtime.sessions() as observer:
                     first = ReadConnection(read_engine)
@@ -322,5 +321,10 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
 
             return await greenlet_spawn(requests)
 
-    default = "0"
-    assert asyncio.run(run()) == [("idle", default), ("idle in transaction", "1234ms"), ("idle", default)]
+    first, in_transaction, second = asyncio.run(run())
+    pid, default = first[0], first[2]
+    assert default != "1234ms"
+    # The same backend (the pool holds one connection), back in autocommit and without the setting.
+    assert [first, in_transaction, second] == [
+        (pid, "idle", default), (pid, "idle in transaction", "1234ms"), (pid, "idle", default)
+    ]

@@ -125,8 +125,9 @@ def make_read_engine(engine: Engine) -> Engine:
     SQLAlchemy's execution is checked before it reaches the database (:func:`_refuse_writes`), whatever path
     it took (a flush, ORM or Core DML, text), so a write is refused whole rather than committed statement by
     statement; Core reads on the driver's cursor (``db.reads``) are checked once, when prepared."""
-    # An asyncio engine is make_async_read_engine's, autocommit from its connect on.
-    per_checkout = engine.dialect.name == "postgresql" and not engine.dialect.is_async
+    # Not for an engine autocommit from its connect on (make_async_read_engine's): SQLAlchemy's own test of it.
+    connects_autocommit = engine.dialect._on_connect_isolation_level == "AUTOCOMMIT"  # type: ignore[attr-defined]
+    per_checkout = engine.dialect.name == "postgresql" and not connects_autocommit
     options = {"isolation_level": "AUTOCOMMIT"} if per_checkout else {}
     reader = engine.execution_options(**options)
     # The copy's listeners are its own, so writers pay nothing for the check.
@@ -182,7 +183,11 @@ class ReadConnection:
         """The driver's connection, for a read on its cursor."""
         if self._connection is None and not self._per_checkout:
             if self._pooled is None:
-                self._pooled = self._engine.raw_connection()
+                dialect = self._engine.dialect
+                try:
+                    self._pooled = self._engine.raw_connection()
+                except dialect.loaded_dbapi.Error as exc:  # as Connection() reports it: SQLAlchemy's error
+                    Connection._handle_dbapi_exception_noconnection(exc, dialect, self._engine)
             return self._pooled.dbapi_connection
         return self.connection().connection.dbapi_connection
 

@@ -2,8 +2,10 @@
 
 The server stops accepting connections at once, finishes every request it has started (uvicorn's
 ``timeout_graceful_shutdown`` of 20 s, set by ``openmira serve``), and exits 0. The requests in flight
-are large pages (5,000 findings each, several at once), so they are still being served when the signal
-arrives; the test checks that by their completion times.
+are large pages (5,000 findings each, several at once), held in the server by an injected latency
+(``openmira.faults``) so that they are still being served when the signal arrives however fast the machine
+serves them (without it, a fast run answered all of them within the 0.3 s before the signal); the test
+checks that by their completion times. They read their pages after the signal, while the server drains.
 """
 
 from __future__ import annotations
@@ -17,16 +19,24 @@ from pathlib import Path
 import httpx
 import pytest
 
+from openmira.db.session import make_engine, make_session_factory
+from openmira.faults.service import FaultSpec, set_fault
 from tests.hardening.seed import seed_org
 from tests.helpers import API
 from tests.live import live_server
 
 IN_FLIGHT = 6
 PAGE = 5000
+HELD_MS = 1500
 
 
 def test_sigterm_finishes_requests_in_flight_and_exits_zero(tmp_path: Path) -> None:
     org = seed_org(tmp_path, PAGE + 10)
+    engine = make_engine(org.database_url)
+    with make_session_factory(engine)() as db:  # every API request of the key pair waits HELD_MS first
+        set_fault(db, FaultSpec(client_id=org.client_id, latency_ms=HELD_MS))
+        db.commit()
+    engine.dispose()
     with live_server(org.database_url, tmp_path, OPENMIRA_RATE_LIMIT="100000") as server:
         token = httpx.post(f"{server.url}/oauth/token", json={
             "grant_type": "client_credentials", "client_id": org.client_id, "client_secret": org.client_secret,

@@ -121,10 +121,12 @@ def make_read_engine(engine: Engine) -> Engine:
     either way. It is a copy of ``engine`` on the same pool; the isolation level is set and reset on the
     driver's connection object, with no round trip (not on :func:`make_async_read_engine`'s engine, whose
     connections are autocommit from their connect on: a ``Connection`` would set it again at each checkout
-    and reset it at checkin, 4% of a finding). Every statement it sends through
-    SQLAlchemy's execution is checked before it reaches the database (:func:`_refuse_writes`), whatever path
-    it took (a flush, ORM or Core DML, text), so a write is refused whole rather than committed statement by
-    statement; Core reads on the driver's cursor (``db.reads``) are checked once, when prepared."""
+    and reset it at checkin, 4% of a finding).
+
+    Every statement it sends through SQLAlchemy's execution is checked before it reaches the database
+    (:func:`_refuse_writes`), whatever path it took (a flush, ORM or Core DML, text), so a write is refused
+    whole rather than committed statement by statement; Core reads on the driver's cursor (``db.reads``) are
+    checked once, when prepared."""
     # Not for an engine autocommit from its connect on (make_async_read_engine's): SQLAlchemy's own test of it.
     connects_autocommit = engine.dialect._on_connect_isolation_level == "AUTOCOMMIT"  # type: ignore[attr-defined]
     per_checkout = engine.dialect.name == "postgresql" and not connects_autocommit

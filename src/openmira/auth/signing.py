@@ -8,8 +8,6 @@ process within ``REVOCATION_CHECK_INTERVAL`` (plus one read of the key table).
 
 from __future__ import annotations
 
-import secrets
-import string
 import threading
 import time
 from datetime import datetime, timedelta
@@ -22,9 +20,9 @@ from sqlalchemy import String, Text, insert, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from openmira.core.random_ids import letters_and_digits
 from openmira.db.base import Base, utcnow
 
-_KID_ALPHABET = string.ascii_letters + string.digits
 # How long a process trusts its copy of the key table before reading it again.
 SIGNING_KEY_TTL = 5.0
 UNKNOWN_KID_RELOAD_INTERVAL = 1.0
@@ -58,7 +56,7 @@ def _new_private_pem() -> str:
 def new_kid() -> str:
     """16 letters and digits (95 bits): an ID an admin types or pastes into a shell, so it never starts with
     ``-`` and never reads as an option (``token_urlsafe`` did, one time in 64)."""
-    return "".join(secrets.choice(_KID_ALPHABET) for _ in range(16))
+    return letters_and_digits(16)
 
 
 def ensure_signing_key(session: Session) -> str:

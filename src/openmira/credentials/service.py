@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import math
 import secrets
-import string
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from openmira.config import MAX_RATE_LIMIT
 from openmira.core.errors import BadRequest, NotFound
+from openmira.core.random_ids import letters_and_digits
 from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.db.reads import CoreRow, execute_core
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
 
-_CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
 # Compared against when a client ID is unknown, so both failures cost the same.
 _DUMMY_HASH = "sha256$" + hashlib.sha256(b"openmira-unknown-client").hexdigest()
 
@@ -36,7 +35,7 @@ class IssuedKeyPair:
 
 
 def new_client_id() -> str:
-    return "".join(secrets.choice(_CLIENT_ID_ALPHABET) for _ in range(32))
+    return letters_and_digits(32)
 
 
 def new_client_secret() -> str:

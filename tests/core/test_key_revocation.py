@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from openmira.app import create_app
@@ -110,6 +110,8 @@ def test_keys_revoke_takes_a_stored_kid_that_starts_with_a_dash(database_url: st
     assert revoked == {"kid": "-mULogvS8BMhBpzZ", "revoked": True, "new_kid": None}
     keys = {k["kid"]: k for k in as_json(database_url, "keys", "list")}
     assert keys["-mULogvS8BMhBpzZ"]["state"] == "revoked"
+    db.execute(delete(SigningKey).where(SigningKey.kid == "-mULogvS8BMhBpzZ"))  # the key table outlives a test
+    db.commit()
 
 
 def test_rotating_a_key_pair_twice_in_one_second_refuses_the_middle_secrets_tokens(

@@ -316,4 +316,5 @@ def test_msp_portal_integrations(page: Any, server: LiveServer, db: Session, bac
     page.locator("#issued-dialog").get_by_role("button", name="Done").click()
     shot(page, backend, "11-msp-integrations")
     page.locator("#sub-accounts").get_by_role("link", name="Findings").first.click()
+    page.wait_for_url(f"**/console/orgs/{accounts[0].id}/findings")  # accounts are listed by name
     assert page.get_by_role("link", name="Impossible travel for j.doe").is_visible()

@@ -261,3 +261,65 @@ def test_a_dead_connection_of_the_loops_read_engine_is_invalidated_and_replaced(
         asyncio.run(run())
     finally:
         engine.dispose()
+
+
+def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_does(postgres_url: str) -> None:
+    """The loop's read engine runs a statement in one wait on psycopg's asyncio connection, and its pool resets
+    nothing at checkin (autocommit). A driver error is SQLAlchemy's, without the bound values, and the same
+    backend goes on idle, in no transaction; a read cancelled mid-statement invalidates its connection, and
+    the pool's one slot works again at once."""
+    engine = make_engine(postgres_url, pool_size=1, max_overflow=0)
+    async_engine = make_async_read_engine(engine)
+    assert async_engine is not None
+    read_engine = make_read_engine(async_engine.sync_engine)
+    backend_state = "SELECT state FROM pg_stat_activity WHERE pid = :pid"
+
+    def failing() -> tuple[int, int]:
+        reader = ReadConnection(read_engine)
+        pid = execute_core(reader, select(func.pg_backend_pid())).scalar_one()
+        with pytest.raises(DBAPIError) as raised:
+            execute_core(reader, select(func.no_such_function(bindparam("v"))), {"v": "s3cret-value-not-for-logs"})
+        assert "no_such_function" in str(raised.value) and "s3cret" not in str(raised.value)
+        assert not raised.value.connection_invalidated
+        reader.close()
+        with engine.connect() as observer:  # back in the pool: idle, not in a failed transaction
+            assert observer.execute(text(backend_state), {"pid": pid}).scalar_one() == "idle"
+        again = ReadConnection(read_engine)
+        same = execute_core(again, select(func.pg_backend_pid())).scalar_one()
+        again.close()
+        return pid, same
+
+    def sleeping() -> None:
+        reader = ReadConnection(read_engine)
+        try:
+            execute_core(reader, select(func.pg_sleep(bindparam("s"))), {"s": 30})
+        finally:
+            reader.close()
+
+    def after_cancel() -> int:
+        reader = ReadConnection(read_engine)
+        try:
+            return execute_core(reader, select(func.pg_backend_pid())).scalar_one()
+        finally:
+            reader.close()
+
+    async def run() -> tuple[int, int, int, int]:
+        try:
+            pid, same = await greenlet_spawn(failing)
+            before = await greenlet_spawn(after_cancel)  # the pool's one backend, before the sleep
+            task = asyncio.ensure_future(greenlet_spawn(sleeping))
+            await asyncio.sleep(0.5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            fresh = await asyncio.wait_for(greenlet_spawn(after_cancel), 10)
+            return pid, same, before, fresh
+        finally:
+            await async_engine.dispose()
+
+    try:
+        pid, same, before, fresh = asyncio.run(run())
+        assert same == pid  # the failed read's connection went back to the pool usable
+        assert fresh != before  # the cancelled read's connection was given up, a new one took its slot
+    finally:
+        engine.dispose()

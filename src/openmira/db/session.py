@@ -52,8 +52,13 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     sizes: dict[str, Any] = {}
     if isinstance(pool, QueuePool):  # the same sizes as the threads' pool
         sizes = {"pool_size": pool.size(), "max_overflow": pool._max_overflow, "pool_timeout": pool.timeout()}
-    # Autocommit from its connect on (make_read_engine counts on it), not set per checkout.
-    async_engine = create_async_engine(engine.url, hide_parameters=True, isolation_level="AUTOCOMMIT", **sizes)
+    # Autocommit from its connect on (make_read_engine counts on it), not set per checkout. So nothing is reset
+    # when a connection comes back: a raw read opens no transaction, and a ``Connection`` (text, a ``SET LOCAL``
+    # in a transaction) rolls back its own when it closes, as it resets the isolation level it set. The pool's
+    # rollback was a wait on the loop for nothing, at every request (SQLAlchemy's advice for autocommit pools).
+    async_engine = create_async_engine(
+        engine.url, hide_parameters=True, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **sizes
+    )
     _ping_idle_connections(async_engine.sync_engine)
     return async_engine
 
@@ -181,8 +186,8 @@ class ReadConnection:
     def dialect(self) -> Dialect:
         return self._engine.dialect
 
-    def driver_connection(self) -> Any:
-        """The driver's connection, for a read on its cursor."""
+    def pooled(self) -> PoolProxiedConnection:
+        """The pool's connection, for a read on the driver's cursor."""
         if self._connection is None and not self._per_checkout:
             if self._pooled is None:
                 dialect = self._engine.dialect
@@ -190,8 +195,8 @@ class ReadConnection:
                     self._pooled = self._engine.raw_connection()
                 except dialect.loaded_dbapi.Error as exc:  # as Connection() reports it: SQLAlchemy's error
                     Connection._handle_dbapi_exception_noconnection(exc, dialect, self._engine)
-            return self._pooled.dbapi_connection
-        return self.connection().connection.dbapi_connection
+            return self._pooled
+        return self.connection().connection
 
     def connection(self) -> Connection:
         if self._connection is None:

@@ -19,7 +19,7 @@ from openmira.core.errors import NotFound
 from openmira.core.lookup import one_or_404
 from openmira.db.reads import CoreRow, execute_core
 from openmira.findings.models import Finding
-from openmira.findings.view import FINDINGS, details_json, finding_json, select_findings
+from openmira.findings.view import FINDINGS, details_json, finding_json, select_details, select_findings
 from openmira.users.models import User
 from openmira.users.schemas import Person
 
@@ -61,7 +61,7 @@ def people(
 _COLUMNS: dict[str, Callable[[], Select[Any]]] = {
     "ref": lambda: select(FINDINGS.c.id, FINDINGS.c.org_id),
     "finding": lambda: select_findings(details=False),
-    "details": lambda: select_findings(details=True),
+    "details": select_details,
 }
 
 
@@ -70,12 +70,16 @@ def _by_id(columns: str, single_org: bool) -> Select[Any]:
     return _COLUMNS[columns]().where(in_scope(FINDINGS.c.org_id, single_org), FINDINGS.c.id == bindparam("finding_id"))
 
 
-def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> CoreRow:
+def _rows(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> list[CoreRow]:
     values = {**scope_values(org_ids), "finding_id": finding_id}
-    row = execute_core(session, _by_id(columns, len(org_ids) == 1), values).first()
-    if row is None:
+    rows = execute_core(session, _by_id(columns, len(org_ids) == 1), values).all()
+    if not rows:
         raise NotFound(f"finding {finding_id} not found")
-    return row
+    return rows
+
+
+def _one_row(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, columns: str) -> CoreRow:
+    return _rows(session, org_ids, finding_id, columns)[0]
 
 
 def finding_ref(session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID) -> CoreRow:
@@ -93,7 +97,7 @@ def finding_details(
     session: Session, org_ids: Collection[uuid.UUID], finding_id: uuid.UUID, public_url: str
 ) -> dict[str, Any]:
     """The scope's finding with owners, summary, notes and console link (``FindingDetails``), or 404."""
-    return details_json(session, _one_row(session, org_ids, finding_id, "details"), public_url)
+    return details_json(_rows(session, org_ids, finding_id, "details"), public_url)
 
 
 def event_data(session: Session, finding: Finding | CoreRow, **extra: Any) -> dict[str, Any]:

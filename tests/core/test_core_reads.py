@@ -4,6 +4,7 @@ gives, the same errors, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -331,3 +332,35 @@ def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_doe
         assert fresh != before  # the cancelled read's connection was given up, a new one took its slot
     finally:
         engine.dispose()
+
+
+def test_postgresql_plans_an_unfiltered_list_once(db: Session, accounts: list[uuid.UUID]) -> None:
+    """An unfiltered list's page numbers are in its SQL text, so PostgreSQL settles on one generic plan for
+    the prepared statement instead of planning every execution. A filtered list's stay bound: whether it is
+    planned for its values is then PostgreSQL's cost-based choice, as before (a generic plan chosen on
+    common values would serve rare ones by the wrong index)."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("plans of prepared statements are PostgreSQL's")
+    order = listing.parse_order(None, listing.ORDER_FIELDS, default=listing.DEFAULT_ORDER)
+    status = parse_filters([("status", "40")], "postgresql")
+    engine = make_engine(db.get_bind().url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+    reader = ReadConnection(make_read_engine(engine))  # a new connection: no other test's prepared statements
+    page = {"org_0": accounts[0], "org_1": accounts[1], "org_ids": accounts[:2], "limit": 7, "offset": 3, "depth": 10}
+    try:
+        for clauses, values in (((), page), (status.clauses, {**page, **status.values})):
+            for accounts_listed in (1, 2):
+                statement = listing._page_statement(accounts_listed, clauses, order)
+                for _ in range(12):  # psycopg prepares at the 5th; PostgreSQL weighs a generic plan after 5 more
+                    assert len(execute_core(reader, statement, values).all()) == 7
+        plans = reader.connection().execute(
+            text("SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements WHERE statement LIKE :s"),
+            {"s": "%findings%"},
+        ).all()
+    finally:
+        reader.close()
+        engine.dispose()
+    assert len(plans) == 4, plans  # one account and the merge of two, unfiltered and filtered, each prepared
+    unfiltered = [(generic, custom) for generic, custom, sql in plans if "LIMIT 7 OFFSET 3" in sql]
+    assert len(unfiltered) == 2 and all(generic > 0 and custom == 5 for generic, custom in unfiltered), plans
+    filtered = [sql for _, _, sql in plans if "LIMIT 7 OFFSET 3" not in sql]
+    assert all(re.search(r"LIMIT \$\d+ OFFSET \$\d+", sql) for sql in filtered), filtered

@@ -72,18 +72,19 @@ _PG_QUERY_CANCELED = "57014"
 _STATEMENT_CACHE_SIZE = 256
 
 
-def _page_bound(name: str) -> BindParameter[int]:
-    """A page's size, offset or depth, written into the SQL text rather than bound as a parameter.
+def _page_bound(name: str, clauses: tuple[Clause, ...]) -> BindParameter[int]:
+    """A page's size, offset or depth: written into the SQL text when there are no filters, else bound.
 
     PostgreSQL plans a prepared statement again at every execution unless a generic plan (planned once, for
-    any parameter values) costs no more than the custom ones; and with an unknown LIMIT or OFFSET a generic
-    plan is costed as if it read a tenth of the rows, so a list was planned anew each time: half of the
-    statement's time, and at 1M findings the MSP all-accounts list's p99 (the generic plan turns costlier
-    than a custom one there; measured, issue 11). With the numbers in the text, a list's statement gets its
-    generic plan after five executions where the plan does not depend on the values (no filters, the
-    accounts' merge), and keeps custom plans where it does. Each page size and offset is then its own
-    statement text (the drivers keep the most used ones prepared). The values are validated integers."""
-    return bindparam(name, type_=Integer(), literal_execute=True)
+    any parameter values) costs no more than the custom ones; with an unknown LIMIT or OFFSET a generic
+    plan is costed as if it read a tenth of the rows, so every list was planned anew: about half of the
+    statement's time in the database, and at 1M findings the MSP all-accounts list's p99 (measured, issue
+    11). With the numbers in the text, an unfiltered list, whose plan does not depend on the values, gets
+    its generic plan after five executions. A filtered one keeps them bound, so it is planned for its
+    values every time: a generic plan chosen on common values (a broad status) would then serve a rare one
+    too, by the wrong index. Each page size and offset of an unfiltered list is its own statement text (the
+    drivers keep the most used ones prepared); the values are the page's validated integers."""
+    return bindparam(name) if clauses else bindparam(name, type_=Integer(), literal_execute=True)
 
 _COUNTS: Table = FindingCount.__table__  # type: ignore[assignment]
 # Filters on only these columns get their total from ``finding_group_counts``.
@@ -159,8 +160,8 @@ def _page_statement(accounts: int, clauses: tuple[Clause, ...], order: OrderSpec
         select_findings(source)
         .where(*where)
         .order_by(*order_clauses(order, _columns(source), source.c.id))
-        .limit(_page_bound("limit"))
-        .offset(_page_bound("offset"))
+        .limit(_page_bound("limit", clauses))
+        .offset(_page_bound("offset", clauses))
     )
     kept = _kept_total(accounts, clauses)
     # A total the database keeps costs a few rows: read it with the page, one statement instead of two.
@@ -185,7 +186,7 @@ def _merged_accounts(accounts: int, clauses: tuple[Clause, ...], order: OrderSpe
             select(FINDINGS)
             .where(FINDINGS.c.org_id == bindparam(f"org_{i}"), *_filtered(clauses, FINDINGS))
             .order_by(*order_clauses(order, _columns(FINDINGS), FINDINGS.c.id))
-            .limit(_page_bound("depth"))
+            .limit(_page_bound("depth", clauses))
             .subquery()
         )
         for i in range(accounts)

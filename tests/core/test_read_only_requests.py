@@ -317,14 +317,22 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
                     second = ReadConnection(read_engine)
                     seen.append(backend(second, observer))
                     second.close()
+                    # A transaction asked for and then only read through, on the driver's cursor: still ended.
+                    third = ReadConnection(read_engine)
+                    ensure_transaction(third)
+                    execute_core(third, select(func.now())).scalar()
+                    third.close()
+                    fourth = ReadConnection(read_engine)
+                    seen.append(backend(fourth, observer))
+                    fourth.close()
                 return seen
 
             return await greenlet_spawn(requests)
 
-    first, in_transaction, second = asyncio.run(run())
+    first, in_transaction, second, fourth = asyncio.run(run())
     pid, default = first[0], first[2]
     assert default != "1234ms"
     # The same backend (the pool holds one connection), back in autocommit and without the setting.
-    assert [first, in_transaction, second] == [
-        (pid, "idle", default), (pid, "idle in transaction", "1234ms"), (pid, "idle", default)
+    assert [first, in_transaction, second, fourth] == [
+        (pid, "idle", default), (pid, "idle in transaction", "1234ms"), (pid, "idle", default), (pid, "idle", default)
     ]

@@ -53,9 +53,10 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     if isinstance(pool, QueuePool):  # the same sizes as the threads' pool
         sizes = {"pool_size": pool.size(), "max_overflow": pool._max_overflow, "pool_timeout": pool.timeout()}
     # Autocommit from its connect on (make_read_engine counts on it), not set per checkout. So nothing is reset
-    # when a connection comes back: a raw read opens no transaction, and a ``Connection`` (text, a ``SET LOCAL``
-    # in a transaction) rolls back its own when it closes, as it resets the isolation level it set. The pool's
-    # rollback was a wait on the loop for nothing, at every request (SQLAlchemy's advice for autocommit pools).
+    # when a connection comes back: a raw read opens no transaction, and the one way out of autocommit here
+    # (``ensure_transaction``, for a ``SET LOCAL``) begins the ``Connection``'s transaction, which it rolls back
+    # when it closes, as it resets the isolation level it set. The pool's rollback was a wait on the loop for
+    # nothing, at every request (SQLAlchemy's advice for autocommit pools).
     async_engine = create_async_engine(
         engine.url, hide_parameters=True, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **sizes
     )
@@ -216,7 +217,7 @@ class ReadConnection:
             connection.close()
         if self._pooled is not None:
             pooled, self._pooled = self._pooled, None
-            pooled.close()  # back to the pool, which resets it (a rollback) as it resets every connection
+            pooled.close()  # back to the pool (the threads' pool rolls back; the loop's autocommit one has nothing to)
 
 
 # What a read runs on: a request's session, or a read-only request's connection.
@@ -274,5 +275,9 @@ def ensure_transaction(db: Reader) -> None:
     if isinstance(db, ReadConnection):
         connection = db.connection()  # first: an engine's dialect learns its default level on its first connect
         connection.execution_options(isolation_level=connection.dialect.default_isolation_level)
+        # Begun here, not by the first statement through it: a read on the driver's cursor (db.reads) would open
+        # the driver's transaction without the Connection knowing, and nothing would roll it back (the loop's
+        # pool resets nothing at checkin).
+        connection.begin()
     else:
         db.connection(execution_options={"isolation_level": db.get_bind().dialect.default_isolation_level})

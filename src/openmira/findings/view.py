@@ -2,10 +2,10 @@
 webhook events.
 
 A finding is read as one plain row that already carries what the shape needs (the organization's name and
-the two people who last changed it, joined in the same query) and turned into a dict of wire values
-(``core.wire``): no ORM entity, no per-row pydantic model, one JSON encoding at the edge. The pydantic
-schemas ``FindingOut`` and ``FindingDetails`` document the shapes, and the tests validate every response
-against them.
+the two people who last changed it, joined in the same query; its details add a row per owner) and turned
+into a dict of wire values (``core.wire``): no ORM entity, no per-row pydantic model, one JSON encoding at
+the edge. The pydantic schemas ``FindingOut`` and ``FindingDetails`` document the shapes, and the tests
+validate every response against them.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def finding_url(public_url: str, org_id: uuid.UUID | str, finding_id: uuid.UUID 
 
 
 _OWNER = _USERS.alias("owner")
-_DETAILS_WIDTH = 28  # the details shape's columns; its owner's five follow
+_DETAILS_WIDTH = len(select_findings(details=True).selected_columns)  # its owner's five columns follow
 
 
 def select_details() -> Select[Any]:
@@ -116,8 +116,7 @@ def select_details() -> Select[Any]:
     return (
         select_findings(details=True)
         .add_columns(_OWNERS.c.owner_type, *_person_columns(_OWNER))
-        .outerjoin(_OWNERS, _OWNERS.c.finding_id == FINDINGS.c.id)
-        .outerjoin(_OWNER, _OWNER.c.id == _OWNERS.c.user_id)
+        .outerjoin(_OWNERS.join(_OWNER, _OWNER.c.id == _OWNERS.c.user_id), _OWNERS.c.finding_id == FINDINGS.c.id)
         .order_by(_OWNERS.c.owner_type, _OWNERS.c.position, _OWNERS.c.user_id)
     )
 

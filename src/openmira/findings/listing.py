@@ -86,6 +86,7 @@ def _page_bound(name: str, clauses: tuple[Clause, ...]) -> BindParameter[int]:
     drivers keep the most used ones prepared); the values are the page's validated integers."""
     return bindparam(name) if clauses else bindparam(name, type_=Integer(), literal_execute=True)
 
+
 _COUNTS: Table = FindingCount.__table__  # type: ignore[assignment]
 # Filters on only these columns get their total from ``finding_group_counts``.
 GROUP_FIELDS = frozenset({"status", "priority", "type", "category", "blocked", "resolution"})

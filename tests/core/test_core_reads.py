@@ -305,7 +305,7 @@ def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_doe
         finally:
             reader.close()
 
-    def after_cancel() -> int:
+    def new_read_backend() -> int:
         reader = ReadConnection(read_engine)
         try:
             return execute_core(reader, select(func.pg_backend_pid())).scalar_one()
@@ -315,13 +315,13 @@ def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_doe
     async def run() -> tuple[int, int, int, int]:
         try:
             pid, same = await greenlet_spawn(failing)
-            before = await greenlet_spawn(after_cancel)  # the pool's one backend, before the sleep
+            before = await greenlet_spawn(new_read_backend)  # the pool's one backend, before the sleep
             task = asyncio.ensure_future(greenlet_spawn(sleeping))
             await asyncio.sleep(0.5)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            fresh = await asyncio.wait_for(greenlet_spawn(after_cancel), 10)
+            fresh = await asyncio.wait_for(greenlet_spawn(new_read_backend), 10)
             return pid, same, before, fresh
         finally:
             await async_engine.dispose()

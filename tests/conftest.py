@@ -113,20 +113,50 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(params=["memory", "redis"])
-def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+class StoppedClock:
+    """A limiter's clock that moves only when a test moves it: how many requests fit in a window then
+    does not depend on how fast the machine sends them."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _limiter(request: pytest.FixtureRequest, clock: StoppedClock | None = None) -> Iterator[RateLimiter]:
     if request.param == "memory":
-        yield InProcessLimiter()
+        yield InProcessLimiter() if clock is None else InProcessLimiter(clock)
         return
     url = request.getfixturevalue("redis_url")
     # A longer timeout than the server's 1 s: these tests are about shared budgets, and on a loaded CI machine
     # (two test processes, PostgreSQL and Chromium on two cores) a Redis answer once took longer, which the
     # limiter rightly treats as an outage (per-process budgets; tests/core/test_redis_outage.py covers that).
-    limiter = RedisLimiter(url, prefix=f"openmira-test:{uuid.uuid4().hex}:", timeout=10.0)
+    limiter = RedisLimiter(url, prefix=f"openmira-test:{uuid.uuid4().hex}:", timeout=10.0, clock=clock)
     yield limiter
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match=f"{limiter.prefix}*"):
         client.delete(key)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
+    """On the real clock (Redis's own, on Redis)."""
+    yield from _limiter(request)
+
+
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def stopped_limiter(request: pytest.FixtureRequest, clock: StoppedClock) -> Iterator[RateLimiter]:
+    """On ``clock``, which stands still unless the test advances it."""
+    yield from _limiter(request, clock)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
@@ -149,7 +179,7 @@ def make_runtime(settings: Settings, engine: Engine, limiter: RateLimiter | None
         settings=settings,
         engine=engine,
         sessions=sessions,
-        limiter=limiter or InProcessLimiter(),
+        limiter=InProcessLimiter() if limiter is None else limiter,  # an empty InProcessLimiter is falsy
         keys=KeyStore(sessions, settings.token_lifetime),
         credentials=CredentialCache(sessions),
     )

@@ -132,13 +132,17 @@ class InProcessLimiter:
 
 
 # KEYS[1] = the log (sorted set of microsecond timestamps), KEYS[2] = a sequence for unique members.
-# Redis's own clock is used so that processes on several machines agree on "now".
+# Redis's own clock is used so that processes on several machines agree on "now"; ARGV[4], when given, is
+# "now" in microseconds from the limiter's own clock instead (tests that must not depend on speed).
 _SLIDING_LOG = """
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local consume = ARGV[3] == '1'
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = tonumber(ARGV[4])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local allowed = 0
@@ -170,17 +174,21 @@ _OUTAGE = (RedisError, OSError, asyncio.TimeoutError)
 
 
 class RedisLimiter:
+    """``clock``, when given, replaces Redis's clock (and its fallback's): every process sharing the
+    budget must then share that clock, so it is for tests, which hold time still or move it themselves."""
+
     def __init__(
         self, url: str, prefix: str = "openmira:rl:", *, timeout: float = REDIS_TIMEOUT,
-        retry_seconds: float = REDIS_RETRY_SECONDS,
+        retry_seconds: float = REDIS_RETRY_SECONDS, clock: Callable[[], float] | None = None,
     ) -> None:
         self._url = url
+        self._clock = clock
         self.prefix = prefix
         self._timeout = timeout
         self._retry_seconds = retry_seconds
         # redis.asyncio clients belong to one event loop; keep one per loop.
         self._clients: dict[int, aioredis.Redis] = {}
-        self._fallback = InProcessLimiter()
+        self._fallback = InProcessLimiter(clock or time.monotonic)
         self._down_until = 0.0  # non-zero while Redis is considered down
         self._reason: str | None = None
         self._last_warning = -OUTAGE_WARNING_INTERVAL
@@ -205,9 +213,10 @@ class RedisLimiter:
             self._down_until = now + self._retry_seconds  # this request probes; others keep falling back
             probing = True
         full = self.prefix + key
+        now = (int(self._clock() * 1_000_000),) if self._clock else ()
         try:
             allowed, count, reset_us = await self._client().eval(
-                _SLIDING_LOG, 2, full, full + ":seq", limit, int(window * 1_000_000), "1" if consume else "0"
+                _SLIDING_LOG, 2, full, full + ":seq", limit, int(window * 1_000_000), "1" if consume else "0", *now
             )
         except _OUTAGE as exc:
             self._went_down(exc)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, create_engine, func, literal, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
@@ -364,3 +364,33 @@ def test_postgresql_plans_an_unfiltered_list_once(db: Session, accounts: list[uu
     assert len(unfiltered) == 2 and all(generic > 0 and custom == 5 for generic, custom in unfiltered), plans
     filtered = [sql for _, _, sql in plans if "LIMIT 7 OFFSET 3" not in sql]
     assert all(re.search(r"LIMIT \$\d+ OFFSET \$\d+", sql) for sql in filtered), filtered
+
+
+def _plan(db: Session, statement: Any, values: dict[str, Any]) -> list[str]:
+    """The database's plan of ``statement`` as the app sends it (its SQL and bound values, prefixed)."""
+    connection = db.connection()
+    sqlite = connection.dialect.name == "sqlite"
+
+    def explain(conn: Any, cursor: Any, sql: str, params: Any, context: Any, executemany: bool) -> tuple[str, Any]:
+        return ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql, params
+
+    event.listen(connection, "before_cursor_execute", explain, retval=True)
+    try:
+        rows = connection.execute(statement, values).cursor.fetchall()
+    finally:
+        event.remove(connection, "before_cursor_execute", explain)
+    return [str(row[-1]) for row in rows]
+
+
+def test_a_finding_and_its_details_are_read_by_index(db: Session, accounts: list[uuid.UUID]) -> None:
+    """No look-up by ID scans a table: the details' owners are found by the finding's ID (a nested join
+    had SQLite build every finding's owners for each request). On PostgreSQL with sequential scans
+    disabled, so that a small test table's cheap scan does not hide a missing index path."""
+    cases = [case for case in _statements(db, accounts) if case[0].split()[0] in ("ref", "finding", "details")]
+    assert len(cases) == 9
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL enable_seqscan = off"))
+    for name, statement, values in cases:
+        plan = _plan(db, statement, values)
+        scans = [step for step in plan if re.match(r"\s*(->\s*)?(SCAN|MATERIALIZE|Seq Scan)", step)]
+        assert plan and not scans, (name, plan)

@@ -114,15 +114,16 @@ class OpenMiraServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
+    def dispose(self) -> None:
+        """Close the factories' database connections."""
         if self._engine is not None:
             self._engine.dispose()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self._engine = None
+
+    def stop(self) -> None:
+        """Stop the server before ``run_server`` would."""
+        self.dispose()
+        _stop(self.process)
 
 
 class FaultControl:
@@ -170,6 +171,64 @@ def _id(org: OrgInfo | MspInfo | str) -> str:
 
 
 @contextmanager
+def serve(
+    env: Mapping[str, str], log_dir: Path, *, workers: int = 1, public_url: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """``openmira serve`` on a free loopback port, with ``env`` over this process's environment (less its own
+    ``OPENMIRA_*`` settings), its output in ``log_dir``; yields its URL, process and log once it answers, and
+    stops it. ``OPENMIRA_PUBLIC_URL`` is ``public_url``, or the server's own URL.
+
+    The port is free when chosen, but another process can bind it before the server does (tests in parallel
+    processes start servers at the same moment): the server then exits saying so, and it is started again on
+    another port."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
+    for _ in range(5):
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log_path = log_dir / f"server-{port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "openmira.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers)],
+                env={**inherited, "OPENMIRA_PUBLIC_URL": public_url or url, **env}, stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            if _wait_ready(url, process, log_path):
+                yield url, process, log_path
+                return
+        finally:
+            _stop(process)
+    raise RuntimeError(f"the OpenMira test server found no free port:\n{log_path.read_text(errors='replace')}")
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> bool:
+    """True once the server answers; False if it exited because its port was taken; raises otherwise."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            if httpx.get(f"{url}/public-api/v1/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log = log_path.read_text(errors="replace")
+            if process.poll() is not None and "address already in use" in log:
+                return False
+            raise RuntimeError(f"the OpenMira test server did not start:\n{log}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
 def run_server(
     *, data_dir: Path | None = None, database_url: str | None = None, env: Mapping[str, str] | None = None
 ) -> Iterator[OpenMiraServer]:
@@ -179,36 +238,10 @@ def run_server(
         home = Path(data_dir or scratch)
         home.mkdir(parents=True, exist_ok=True)
         database_url = database_url or f"sqlite:///{home / 'openmira.db'}"
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        process_env = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
-        process_env.update(DEFAULT_ENV)
-        process_env.update({"OPENMIRA_DATABASE_URL": database_url, "OPENMIRA_PUBLIC_URL": url,
-                            "OPENMIRA_DATA_DIR": str(home)})
-        process_env.update(env or {})
-        log_path = home / f"server-{port}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "openmira.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=process_env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        server = OpenMiraServer(url, database_url, process, log_path)
-        try:
-            _wait_ready(server)
-            yield server
-        finally:
-            server.stop()
-
-
-def _wait_ready(server: OpenMiraServer) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if server.process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"the OpenMira test server did not start:\n{server.log()}")
-        time.sleep(0.1)
+        settings = {**DEFAULT_ENV, "OPENMIRA_DATABASE_URL": database_url, "OPENMIRA_DATA_DIR": str(home), **(env or {})}
+        with serve(settings, home) as (url, process, log_path):
+            server = OpenMiraServer(url, database_url, process, log_path)
+            try:
+                yield server
+            finally:
+                server.dispose()

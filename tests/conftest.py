@@ -149,14 +149,14 @@ def limiter(request: pytest.FixtureRequest) -> Iterator[RateLimiter]:
 
 
 @pytest.fixture
-def clock() -> StoppedClock:
+def limiter_clock() -> StoppedClock:
     return StoppedClock()
 
 
 @pytest.fixture(params=["memory", "redis"])
-def stopped_limiter(request: pytest.FixtureRequest, clock: StoppedClock) -> Iterator[RateLimiter]:
-    """On ``clock``, which stands still unless the test advances it."""
-    yield from _limiter(request, clock)
+def stopped_limiter(request: pytest.FixtureRequest, limiter_clock: StoppedClock) -> Iterator[RateLimiter]:
+    """On ``limiter_clock``, which stands still unless the test advances it."""
+    yield from _limiter(request, limiter_clock)
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -153,6 +153,8 @@ if count < limit then
     redis.call('ZADD', KEYS[1], now, now .. ':' .. seq)
     count = count + 1
     local ttl = math.ceil(window / 1000) + 1000
+    -- The caller's clock is not Redis's: a log must not expire by Redis's while the caller's stands still.
+    if ARGV[4] then ttl = ttl + 3600000 end
     redis.call('PEXPIRE', KEYS[1], ttl)
     redis.call('PEXPIRE', KEYS[2], ttl)
   end
@@ -188,7 +190,7 @@ class RedisLimiter:
         self._retry_seconds = retry_seconds
         # redis.asyncio clients belong to one event loop; keep one per loop.
         self._clients: dict[int, aioredis.Redis] = {}
-        self._fallback = InProcessLimiter(clock or time.monotonic)
+        self._fallback = InProcessLimiter(time.monotonic if clock is None else clock)
         self._down_until = 0.0  # non-zero while Redis is considered down
         self._reason: str | None = None
         self._last_warning = -OUTAGE_WARNING_INTERVAL
@@ -213,10 +215,11 @@ class RedisLimiter:
             self._down_until = now + self._retry_seconds  # this request probes; others keep falling back
             probing = True
         full = self.prefix + key
-        now = (int(self._clock() * 1_000_000),) if self._clock else ()
+        given_now = () if self._clock is None else (int(self._clock() * 1_000_000),)
         try:
             allowed, count, reset_us = await self._client().eval(
-                _SLIDING_LOG, 2, full, full + ":seq", limit, int(window * 1_000_000), "1" if consume else "0", *now
+                _SLIDING_LOG, 2, full, full + ":seq", limit, int(window * 1_000_000), "1" if consume else "0",
+                *given_now,
             )
         except _OUTAGE as exc:
             self._went_down(exc)

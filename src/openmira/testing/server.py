@@ -179,8 +179,8 @@ def serve(
     stops it. ``OPENMIRA_PUBLIC_URL`` is ``public_url``, or the server's own URL.
 
     The port is free when chosen, but another process can bind it before the server does (tests in parallel
-    processes start servers at the same moment): the server then exits saying so, and it is started again on
-    another port."""
+    processes start servers at the same moment): the server then exits saying so, or another server answers
+    on its port, and it is started again on another port."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("OPENMIRA_")}
     for _ in range(5):
         port = free_port()
@@ -203,20 +203,45 @@ def serve(
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> bool:
-    """True once the server answers; False if it exited because its port was taken; raises otherwise."""
+    """True once the server answers; False if its port was taken; raises otherwise."""
+    port = int(url.rsplit(":", 1)[1])
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
             if httpx.get(f"{url}/public-api/v1/health", timeout=2).status_code == 200:
-                return True
+                return _listens(process, port)  # else another server answered: ours cannot bind the port
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             log = log_path.read_text(errors="replace")
-            if process.poll() is not None and "address already in use" in log:
+            if process.poll() is not None and "address already in use" in log.lower():
                 return False
             raise RuntimeError(f"the OpenMira test server did not start:\n{log}")
         time.sleep(0.1)
+
+
+def _listens(process: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether ``process`` holds the socket listening on loopback ``port``: Linux's ``/proc`` says; elsewhere,
+    whether it still runs."""
+    fds = Path(f"/proc/{process.pid}/fd")
+    if not fds.is_dir():
+        return process.poll() is None
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for fields in (line.split() for line in lines):
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+                listening.add(f"socket:[{fields[9]}]")
+    for fd in fds.iterdir():
+        try:
+            if os.readlink(fd) in listening:
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -7,8 +7,9 @@ the cursor, a quarter of the request's CPU in-process, 30% of the details' two s
 11). So the hot reads take this path, and every Core read takes it, so there is one way to run one.
 
 What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once per
-statement and dialect, kept as long as the statement lives), expand ``IN`` lists and give each bound value's
-processor (``construct_expanded_state``), each column's result processor (its type's own), the pool, the
+statement and dialect, kept as long as the statement lives), bind the values and give each bound value's
+processor (``construct_params``; ``construct_expanded_state`` where an ``IN`` list is expanded or a value is
+written into the text), each column's result processor (its type's own), the pool, the
 connection and its transaction (the caller's session or read-only connection: a read here is in the same
 transaction as the rest of the request), and a failure's handling: ``Connection._handle_dbapi_exception``,
 its one private method used here, so that a driver error, a dead connection (the pool's other connections
@@ -48,6 +49,9 @@ class _Prepared:
     # The bound values' processors by name; an expanded IN list's come with its expansion, per execution.
     binds: dict[str, _Processor]
     row: Callable[[Sequence[Any]], CoreRow]
+    # Nothing rendered per execution (no expanded IN list, no value written into the text): the compiled text
+    # is the statement, and SQLAlchemy's expansion, a regular-expression pass over it, is skipped.
+    fixed: bool
     # (column index, processor) of the columns that have one; known after the first execution, whose cursor
     # describes the columns as the driver sends them (a type's processor may depend on that).
     processors: list[tuple[int, _Processor]] | None = field(default=None)
@@ -88,7 +92,8 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Prepared:
     }
     names = list(statement.selected_columns.keys())
     row = collections.namedtuple("CoreRow", names, rename=True)._make  # type: ignore[misc]
-    return _Prepared(compiled, bool(compiled.positional), binds, row)
+    fixed = not compiled.post_compile_params and not compiled.literal_execute_params
+    return _Prepared(compiled, bool(compiled.positional), binds, row, fixed)
 
 
 def _result_processors(
@@ -155,14 +160,17 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
         connection = db.connection()
         dialect, pooled = connection.dialect, connection.connection
     prepared = _prepare(statement, dialect)
-    state = prepared.compiled.construct_expanded_state(params)
-    values = state.parameters
-    binds = {**prepared.binds, **state.processors} if state.processors else prepared.binds
+    compiled, binds = prepared.compiled, prepared.binds
+    if prepared.fixed:
+        sql, values, positions = compiled.string, compiled.construct_params(params), compiled.positiontup
+    else:
+        state = compiled.construct_expanded_state(params)
+        sql, values, positions = state.statement, state.parameters, state.positiontup
+        if state.processors:
+            binds = {**binds, **state.processors}
     arguments: Sequence[Any] | dict[str, Any]
     if prepared.positional:
-        arguments = [
-            binds[name](values[name]) if name in binds else values[name] for name in state.positiontup or ()
-        ]
+        arguments = [binds[name](values[name]) if name in binds else values[name] for name in positions or ()]
     else:
         arguments = {name: binds[name](value) if name in binds else value for name, value in values.items()}
     # Read once per statement: psycopg builds the column objects anew on every read of it (5% of a finding).
@@ -170,14 +178,14 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
     cursor = None
     try:
         if dialect.is_async:
-            fetched, description = await_(_fetch_async(pooled.driver_connection, state.statement, arguments, describe))
+            fetched, description = await_(_fetch_async(pooled.driver_connection, sql, arguments, describe))
         else:
             cursor = pooled.dbapi_connection.cursor()
-            cursor.execute(state.statement, arguments)
+            cursor.execute(sql, arguments)
             fetched = cursor.fetchall()
             description = cursor.description if describe else None
     except BaseException as exc:  # a cancellation too: the connection is then in no known state
-        db.connection()._handle_dbapi_exception(exc, state.statement, arguments, cursor, None)
+        db.connection()._handle_dbapi_exception(exc, sql, arguments, cursor, None)
     if cursor is not None:
         cursor.close()
     if description is not None:

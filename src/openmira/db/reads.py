@@ -7,9 +7,9 @@ the cursor, a quarter of the request's CPU in-process, 30% of the details' two s
 11). So the hot reads take this path, and every Core read takes it, so there is one way to run one.
 
 What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once per
-statement and dialect, kept as long as the statement lives), bind the values and give each bound value's
-processor (``construct_params``; ``construct_expanded_state`` where an ``IN`` list is expanded or a value is
-written into the text), each column's result processor (its type's own), the pool, the
+statement and dialect, kept as long as the statement lives), bind the values (``construct_params``; or
+``construct_expanded_state`` where an ``IN`` list is expanded or a value is written into the text, which also
+gives the expanded values' processors), each bound value's and each column's processor (its type's own), the pool, the
 connection and its transaction (the caller's session or read-only connection: a read here is in the same
 transaction as the rest of the request), and a failure's handling: ``Connection._handle_dbapi_exception``,
 its one private method used here, so that a driver error, a dead connection (the pool's other connections
@@ -50,7 +50,8 @@ class _Prepared:
     binds: dict[str, _Processor]
     row: Callable[[Sequence[Any]], CoreRow]
     # Nothing rendered per execution (no expanded IN list, no value written into the text): the compiled text
-    # is the statement, and SQLAlchemy's expansion, a regular-expression pass over it, is skipped.
+    # is the statement, and SQLAlchemy's expansion, a regular-expression pass over it, is skipped, as
+    # SQLAlchemy's own execution skips it under the same condition (DefaultExecutionContext._init_compiled).
     fixed: bool
     # (column index, processor) of the columns that have one; known after the first execution, whose cursor
     # describes the columns as the driver sends them (a type's processor may depend on that).
@@ -161,6 +162,8 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
         dialect, pooled = connection.dialect, connection.connection
     prepared = _prepare(statement, dialect)
     compiled, binds = prepared.compiled, prepared.binds
+    values: Mapping[str, Any]
+    positions: Sequence[str] | None
     if prepared.fixed:
         sql, values, positions = compiled.string, compiled.construct_params(params), compiled.positiontup
     else:

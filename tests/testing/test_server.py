@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -35,14 +35,15 @@ def test_a_port_taken_before_the_server_binds_it_is_not_fatal(
     """Another process (a parallel test's server, or a client's socket) can bind the free port chosen for a
     server before the server does; a server there also answers the health check. The server is started
     again on another port instead of failing the test or being taken for the other one."""
-    impostor = ThreadingHTTPServer(("127.0.0.1", 0), _Impostor)
-    bound = socket.socket()
+    release: Callable[[], object]
     if taker == "a server":
+        impostor = ThreadingHTTPServer(("127.0.0.1", 0), _Impostor)
         threading.Thread(target=impostor.serve_forever, daemon=True).start()
-        taken_port = impostor.server_address[1]
+        taken_port, release = impostor.server_address[1], lambda: (impostor.shutdown(), impostor.server_close())
     else:
+        bound = socket.socket()
         bound.bind(("127.0.0.1", 0))
-        taken_port = bound.getsockname()[1]
+        taken_port, release = bound.getsockname()[1], bound.close
     ports: Iterator[int] = iter([taken_port])
     real_free_port = test_server.free_port
     monkeypatch.setattr(test_server, "free_port", lambda: next(ports, None) or real_free_port())
@@ -54,9 +55,6 @@ def test_a_port_taken_before_the_server_binds_it_is_not_fatal(
             assert health.status_code == 200 and health.json() != {}  # OpenMira's, not the impostor's
             assert process.poll() is None
     finally:
-        if taker == "a server":
-            impostor.shutdown()
-        impostor.server_close()
-        bound.close()
+        release()
     taken_log = (tmp_path / f"server-{taken_port}.log").read_text().lower()  # the first try was on that port
     assert taker == "a server" or "address already in use" in taken_log

@@ -8,13 +8,14 @@ the cursor, a quarter of the request's CPU in-process, 30% of the details' two s
 
 What SQLAlchemy still does: build the statement and compile it for the connection's dialect (once per
 statement and dialect, kept as long as the statement lives), bind the values (``construct_params``; or
-``construct_expanded_state`` where an ``IN`` list is expanded or a value is written into the text, which also
-gives the expanded values' processors), each bound value's and each column's processor (its type's own), the pool, the
-connection and its transaction (the caller's session or read-only connection: a read here is in the same
-transaction as the rest of the request), and a failure's handling: ``Connection._handle_dbapi_exception``,
-its one private method used here, so that a driver error, a dead connection (the pool's other connections
-too) or a read cancelled mid-statement end exactly as in SQLAlchemy's own execution (``tests/core/
-test_core_reads.py`` holds that). What this module does: the cursor call and the processors' application.
+``construct_expanded_state`` where an ``IN`` list is expanded or a value is written into the text, which
+also gives the expanded values' processors), each bound value's and each column's processor (its type's
+own), the pool, the connection and its transaction (the caller's session or read-only connection: a read
+here is in the same transaction as the rest of the request), and a failure's handling:
+``Connection._handle_dbapi_exception``, its one private method used here, so that a driver error, a dead
+connection (the pool's other connections too) or a read cancelled mid-statement end exactly as in
+SQLAlchemy's own execution (``tests/core/test_core_reads.py`` holds that). What this module does: the
+cursor call and the processors' application.
 
 Only reads come here: a statement that is not a SELECT, or whose SQL holds a writing clause (a CTE that
 inserts, ``FOR UPDATE``), is refused when it is first prepared, so the read-only engine's per-statement write

@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import configure_mappers
+from starlette.middleware import Middleware
 
 from openmira import __version__
 from openmira.agents.worker import CommandSweeper
 from openmira.api import create_api
 from openmira.config import API_PREFIX, Settings, get_settings
 from openmira.console import CONSOLE_PREFIX, create_console
-from openmira.core.dispatch import PrefixDispatch
+from openmira.core.dispatch import DispatchingApp
 from openmira.core.errors import install_problem_handlers
 from openmira.core.limits import BodyLimitMiddleware, RequestLimitsMiddleware
 from openmira.core.nul import NulGuardMiddleware
@@ -56,20 +57,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if owns_runtime:
                 runtime.close()
 
-    app = FastAPI(
-        title="OpenMira", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    app = DispatchingApp(
+        title="OpenMira", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+        # Every request passes these; an API request then enters the API's own stack (core/dispatch.py).
+        middleware=[
+            # Outermost: a preflight is answered before any other layer sees it.
+            *([Middleware(ApiCORSMiddleware, origins=settings.cors_origin_list)] if settings.cors_origin_list else []),
+            Middleware(RequestContextMiddleware),
+            Middleware(RequestLimitsMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    api = create_api(runtime)
-    app.add_middleware(PrefixDispatch, prefix=API_PREFIX, target=api)  # innermost: after every edge check
-    # Inside the body limit (it reads the bounded body); the API runs the same guard after authentication.
-    app.add_middleware(NulGuardMiddleware, skip_prefix=API_PREFIX)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestLimitsMiddleware)
-    app.add_middleware(RequestContextMiddleware)
-    if settings.cors_origin_list:  # outermost: a preflight is answered before any other layer sees it
-        app.add_middleware(ApiCORSMiddleware, origins=settings.cors_origin_list)
+    # The NUL guard inside the body limit (it reads the bounded body); the API runs its own after authentication.
+    app.dispatch(API_PREFIX, create_api(runtime), own=[Middleware(NulGuardMiddleware)])
     app.include_router(oauth_router)
     if settings.admin_token:  # fault injection over HTTP, for test suites in other languages
         from openmira.faults.routes import router as faults_admin_router
@@ -84,7 +86,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def console_root() -> RedirectResponse:
         return RedirectResponse(f"{CONSOLE_PREFIX}/")
 
-    app.mount(API_PREFIX, api)
     app.mount(CONSOLE_PREFIX, create_console(runtime))
     return app
 

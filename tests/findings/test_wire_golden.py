@@ -55,6 +55,10 @@ ORG_REQUESTS = {
     "finding_tricky": "/org/findings/{tricky}",
     "details_tricky": "/org/findings/{tricky}/details",
 }
+WIRE_HEADERS = [
+    b"content-length", b"content-type", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset",
+    b"x-request-id",
+]
 FINDING_SAMPLES = 4  # findings (and their details) picked from the first org's list
 MSP_REQUESTS = {
     "msp_all_default": "/msp/accounts/findings",
@@ -90,6 +94,8 @@ def _get(client: TestClient, token: str, path: str) -> bytes:
     response = client.get(API + path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, (path, response.text)
     assert response.headers["content-type"] == "application/json"
+    # The headers too, names in their order (their values are the page's length, the budget and the request ID).
+    assert [name for name, _ in response.headers.raw] == WIRE_HEADERS, path
     return response.content
 
 

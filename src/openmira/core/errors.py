@@ -181,8 +181,8 @@ def log_unexpected(
     request: Request, exc: Exception, what: str = "unhandled error", logger: logging.Logger | None = None
 ) -> None:
     """Log an error that becomes a 500, once. Starlette's error layer answers and then re-raises, so an error
-    of the API or the console (apps inside the outer one) reaches the outer app's layer too: the first to
-    see it logs it."""
+    of the API or the console (apps inside the outer one) reaches an outer error layer too (core/dispatch.py):
+    the first to see it logs it."""
     if getattr(exc, "_openmira_logged", False):
         return
     (logger or log).exception("%s on %s %s", what, request.method, request.url.path, exc_info=exc)

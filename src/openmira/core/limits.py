@@ -62,7 +62,7 @@ class BodyLimitMiddleware:
         too_large = f"the request body exceeds {self.max_bytes} bytes"
         declared = _header(scope, b"content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):  # isdigit() alone takes '²', which int() refuses
                 await edge_error(scope, 400, "invalid Content-Length")(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:

@@ -76,24 +76,21 @@ def _in_body(scope: Scope, body: bytes, json_bodies: bool) -> str | None:
 
 
 class NulGuardMiddleware:
-    """Sits inside ``BodyLimitMiddleware``, which has read the whole (bounded) body. Each request passes
-    one guard: the app's, which leaves ``skip_prefix`` (the API) to the API's own, run after authentication.
+    """Sits inside ``BodyLimitMiddleware``, which has read the whole (bounded) body. Each request passes one
+    guard: the outer app's, or for the API (which the outer app's stack never sees, core/dispatch.py) the
+    API's own, run after authentication.
 
     The API's guard leaves JSON bodies (``json_bodies=False``) to their schemas: every text field of every
     API body refuses NUL with its pattern, naming the field (tests/hardening/test_nul.py keeps it so), and
     unknown fields are ignored, never stored, as the contract says.
     """
 
-    def __init__(self, app: ASGIApp, skip_prefix: str | None = None, *, json_bodies: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, json_bodies: bool = True) -> None:
         self.app = app
-        self.skip = skip_prefix
         self.json_bodies = json_bodies
 
-    def _skipped(self, path: str) -> bool:
-        return self.skip is not None and (path == self.skip or path.startswith(self.skip + "/"))
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._skipped(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         query: bytes = scope.get("query_string", b"")

@@ -68,7 +68,11 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        given = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+                break
         # 128 random bits as 32 hex digits, as uuid4().hex gave them, at a fifth of its cost.
         request_id = given if _SAFE_REQUEST_ID.match(given) else os.urandom(16).hex()
         token = request_id_var.set(request_id)
@@ -79,20 +83,24 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            principal = scope.get("state", {}).get("principal")
-            fields = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client_id": getattr(principal, "client_id", None),
-            }
-            log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
+            if log.isEnabledFor(logging.INFO):  # the record's fields cost 2% of a finding where nobody reads them
+                _log_request(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+def _log_request(scope: Scope, status: int, seconds: float) -> None:
+    principal = scope.get("state", {}).get("principal")
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "client_id": getattr(principal, "client_id", None),
+    }
+    log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})

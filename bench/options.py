@@ -25,6 +25,7 @@ class Options:
     operations: tuple[str, ...]
     duration: float
     warmup: float
+    passes: int
     connections: tuple[int, ...]
     seed: int
     rate_limit: int
@@ -69,6 +70,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ops", type=_csv, default=list(OPERATIONS), help=f"operations [{','.join(OPERATIONS)}]")
     p.add_argument("--duration", type=float, help="seconds per measurement [quick 5, full 10]")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk before each measurement [1]")
+    p.add_argument(
+        "--passes", type=int, default=1,
+        help="measured runs per figure; the figure is the run with the median req/s (3 for figures to quote) [1]",
+    )
     p.add_argument(
         "--connections", type=_csv,
         help="wrk connection counts (one wrk thread); every figure is taken at each, e.g. 4,32 [quick 4, full 4,32]",
@@ -121,8 +126,9 @@ def parse(argv: list[str] | None = None) -> Options:
     default_connections = FULL_CONNECTIONS if args.full else QUICK_CONNECTIONS
     connections = tuple(int(c) for c in args.connections) if args.connections else default_connections
     memory_requests = tuple(sorted(_size(n) for n in args.memory_requests))
-    if not workers or min(workers) < 1 or min(sizes) < 1 or min(connections) < 1 or min(memory_requests) < 1:
-        p.error("worker counts, sizes, connections and request counts must be positive")
+    if (not workers or min(workers) < 1 or min(sizes) < 1 or min(connections) < 1 or min(memory_requests) < 1
+            or args.passes < 1):
+        p.error("worker counts, sizes, connections, passes and request counts must be positive")
     return Options(
         sizes=sizes,
         backends=tuple(args.backends),
@@ -130,6 +136,7 @@ def parse(argv: list[str] | None = None) -> Options:
         operations=tuple(args.ops),
         duration=args.duration or (10.0 if args.full else 5.0),
         warmup=args.warmup,
+        passes=args.passes,
         connections=connections,
         seed=args.seed,
         rate_limit=args.rate_limit,

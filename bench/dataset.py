@@ -106,10 +106,15 @@ def _maintain(database_url: str) -> None:
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.execute(text("ANALYZE" if sqlite else "VACUUM ANALYZE"))
-            try:
-                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)" if sqlite else "CHECKPOINT"))
-            except DBAPIError as exc:  # CHECKPOINT needs a superuser or the pg_checkpoint role
-                print(f"note: no checkpoint after seeding ({exc.orig}); measuring anyway", file=sys.stderr)
+            if sqlite:
+                busy = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+                if busy is not None and busy[0]:
+                    print("note: the write-ahead log was busy; not all of it was checkpointed", file=sys.stderr)
+            else:
+                try:
+                    conn.execute(text("CHECKPOINT"))
+                except DBAPIError as exc:  # it needs a superuser or the pg_checkpoint role
+                    print(f"note: no checkpoint after seeding ({exc.orig}); measuring anyway", file=sys.stderr)
     finally:
         engine.dispose()
 

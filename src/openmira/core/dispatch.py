@@ -71,7 +71,11 @@ class DispatchingApp(FastAPI):
 
     The middleware added to this app before ``dispatch`` (and any added after, outermost as Starlette adds it)
     wraps the API's requests too; ``dispatch``'s ``own`` (the outer app's NUL guard: the API runs its own after
-    authentication) does not.
+    authentication) does not. Each shared middleware is built twice, once per path: the ones shared today keep
+    no state (a middleware that counted or held resources per app would count each path apart), and the API
+    path's copy never sees the lifespan. FastAPI's exception-telemetry layer is not on the API path's outer part
+    (it is FastAPI's private class): an error in a shared middleware still ends the request's span as a 500,
+    without its exception type; errors of the API's handlers keep theirs (the API's own layer records them).
     """
 
     _dispatched: tuple[str, Starlette] | None = None
@@ -82,6 +86,8 @@ class DispatchingApp(FastAPI):
         middleware added so far; ``own``, added innermost, is for this app's other requests only."""
         if self.middleware_stack is not None:
             raise RuntimeError("Cannot dispatch after an application has started")
+        if self._dispatched is not None:  # the first call's ``own`` would become shared
+            raise RuntimeError("This app already dispatches a prefix")
         self._dispatched = (prefix, target)
         self.user_middleware.extend(own)
         self._own = len(own)

@@ -65,7 +65,9 @@ class BodyLimitMiddleware:
             if not (declared.isascii() and declared.isdigit()):  # isdigit() alone takes '²', which int() refuses
                 await edge_error(scope, 400, "invalid Content-Length")(scope, receive, send)
                 return
-            if int(declared) > self.max_bytes:
+            # A number longer than the limit's is over it: int() refuses more than 4,300 digits.
+            digits = declared.lstrip("0")
+            if len(digits) > len(str(self.max_bytes)) or int(digits or "0") > self.max_bytes:
                 await edge_error(scope, 413, too_large)(scope, receive, send)
                 return
         chunks: list[bytes] = []

@@ -65,8 +65,8 @@ class DispatchingApp(FastAPI):
     the outer one has handed the request to), a server-error layer, the shared middleware (the request ID, the
     request limits, the body limit), and the API's whole stack (its own server-error answer, telemetry layer,
     body limit and middleware). It skips the outer app's telemetry layer and body limit, which the API
-    repeats, and its exception layers, router and mount, which do nothing for it: 7% of a finding's
-    instructions with the middleware's own savings (measured, issue 11). The server-error layer stays: an
+    repeats, and its exception layers, router and mount, which do nothing for it: with round 11's other two
+    savings, 4% of a finding's instructions on SQLite (docs/benchmarks.md). The server-error layer stays: an
     error in the shared middleware is still a 500 problem document, logged, not the server's plain text.
 
     The middleware added to this app before ``dispatch`` (and any added after, outermost as Starlette adds it)

@@ -17,6 +17,11 @@ from openmira.users.models import Role
 from openmira.users.service import create_user
 
 API = "/public-api/v1"
+# The header names of a successful API answer, in their order on the wire.
+WIRE_HEADERS = [
+    b"content-length", b"content-type", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset",
+    b"x-request-id",
+]
 
 
 @dataclass

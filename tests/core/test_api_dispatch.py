@@ -18,7 +18,8 @@ from openmira.core.limits import RequestLimitsMiddleware
 from openmira.findings import service
 from openmira.runtime import Runtime
 from tests.findings.factory import make_finding
-from tests.helpers import API, Tenant, assert_problem
+from tests.hardening.asgi import http_scope
+from tests.helpers import API, WIRE_HEADERS, Tenant, assert_problem
 
 
 def test_an_unexpected_error_in_an_api_handler_is_a_500_problem_with_the_request_id(
@@ -103,10 +104,7 @@ def test_a_write_answers_each_rate_limit_header_once(client: TestClient, tenant:
         json={"body": "<p>checked</p>", "sender": str(tenant.admin_id)},
     )
     assert response.status_code in (200, 201), response.text
-    assert [name for name, _ in response.headers.raw] == [
-        b"content-length", b"content-type", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset",
-        b"x-request-id",
-    ]
+    assert [name for name, _ in response.headers.raw] == WIRE_HEADERS
 
 
 _COMMENT = json.dumps({"body": "<p>checked</p>", "sender": str(uuid.uuid4())}).encode()
@@ -128,15 +126,11 @@ def test_a_content_length_is_read_as_ascii_digits_of_any_length(
     ``int`` refuses more than 4,300 digits: each must be the edge's answer, not an error (uvicorn's parser
     refuses such headers before the app, but not every server does)."""
     app = create_app(runtime.settings, runtime)
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": f"{API}/org/findings/{uuid.uuid4()}/comments", "raw_path": b"", "query_string": b"", "root_path": "",
-        "headers": [
-            (b"host", b"testserver"), (b"authorization", tenant.rw.headers["Authorization"].encode()),
-            (b"content-type", b"application/json"), (b"content-length", length),
-        ],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80), "state": {},
-    }
+    headers = [
+        (b"authorization", tenant.rw.headers["Authorization"].encode()), (b"content-type", b"application/json"),
+        (b"content-length", length),
+    ]
+    scope = http_scope("POST", f"{API}/org/findings/{uuid.uuid4()}/comments", headers)
     sent: list[Message] = []
 
     async def receive() -> Message:

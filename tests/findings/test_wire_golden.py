@@ -29,7 +29,7 @@ from openmira.findings.schemas import FindingDetails, FindingOut
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from tests.findings.factory import make_finding
-from tests.helpers import API, new_pair
+from tests.helpers import API, WIRE_HEADERS, new_pair
 
 GOLDEN = Path(__file__).parent / "golden"
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,10 +55,6 @@ ORG_REQUESTS = {
     "finding_tricky": "/org/findings/{tricky}",
     "details_tricky": "/org/findings/{tricky}/details",
 }
-WIRE_HEADERS = [
-    b"content-length", b"content-type", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset",
-    b"x-request-id",
-]
 FINDING_SAMPLES = 4  # findings (and their details) picked from the first org's list
 MSP_REQUESTS = {
     "msp_all_default": "/msp/accounts/findings",

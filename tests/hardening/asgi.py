@@ -18,18 +18,23 @@ class Served:
     peak_bytes: int
 
 
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]], query: str = "") -> dict[str, Any]:
+    """The scope of one HTTP request as a server hands it to the app; ``headers`` as raw bytes (after Host)."""
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+
+
 def serve_measured(
     app: ASGIApp, method: str, path: str, headers: dict[str, str], query: str = "", body: bytes = b""
 ) -> Served:
     """Serve one request with no client-side copy of the answer (its body is counted, then dropped), under
     tracemalloc. Memory outside Python's allocator (the database driver's buffers) is not counted."""
     state: dict[str, Any] = {"status": 0, "bytes": 0}
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": [(b"host", b"testserver"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-    }
+    scope = http_scope(method, path, [(k.lower().encode(), v.encode()) for k, v in headers.items()], query)
 
     async def receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             worker.start()
         try:
             async with runtime.loop_reads() as state:
-                yield state or None  # a state asks the server for support of it, which SQLite does not need
+                yield state or None  # a state asks the server for support of it: none when there is nothing to keep
         finally:
             if worker is not None:
                 await worker.stop()

@@ -20,6 +20,7 @@ from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.core.request_local import request_local
 from openmira.db.session import (
+    LoopConnection,
     make_async_read_engine,
     make_engine,
     make_read_engine,
@@ -74,7 +75,15 @@ class Runtime:
     async def loop_reads(self) -> AsyncIterator[dict[str, Engine]]:
         """The app lifespan's state for the running event loop: on PostgreSQL, the read engine whose reads wait
         on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
-        (``core.routing.get_reader``) and which is disposed when it ends. Nothing on SQLite."""
+        (``core.routing.get_reader``) and which is disposed when it ends; on SQLite, the connection the loop's
+        reads keep (``db.session.LoopConnection``), closed when it ends."""
+        if self.engine.dialect.name == "sqlite":
+            kept = LoopConnection(self.engine)
+            try:
+                yield {"loop_connection": kept}
+            finally:
+                kept.close()
+            return
         async_engine = None if _proactor_loop() else make_async_read_engine(self.engine)
         if async_engine is None:
             yield {}

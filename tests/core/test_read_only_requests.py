@@ -7,6 +7,8 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -16,13 +18,14 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, literal, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
-from openmira.core.routing import DbReader, DbSession, TransactionalRoute, writes
+from openmira.core.routing import DbReader, DbSession, TransactionalRoute, run_read, writes
 from openmira.db.reads import execute_core
-from openmira.db.session import ReadConnection, Reader, ensure_transaction
+from openmira.db.session import LoopConnection, ReadConnection, Reader, ensure_transaction, make_read_engine
 from openmira.orgs.models import Organization
 from openmira.orgs.service import create_org
 from openmira.runtime import Runtime, RuntimeDep
@@ -252,6 +255,12 @@ def _where_app(runtime: Runtime, *, lifespan: bool) -> FastAPI:
             on_loop = False
         return {"name": name, "on_loop": on_loop}
 
+    @router.get("/where-long/{org_id}")
+    async def where_long(org_id: str, db: DbReader) -> dict[str, Any]:
+        """A read that may scan many rows (the list's substring filters): in a worker thread on either database."""
+        statement = select(ORGS.c.name).where(ORGS.c.id == uuid.UUID(org_id))
+        return await run_read(db, lambda: {"name": execute_core(db, statement).scalar(), "on_loop": False}, long=True)
+
     @asynccontextmanager
     async def reads(_: FastAPI) -> AsyncIterator[Mapping[str, Any]]:
         async with runtime.loop_reads() as state:
@@ -336,3 +345,64 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
     assert [first, in_transaction, second, fourth] == [
         (pid, "idle", default), (pid, "idle in transaction", "1234ms"), (pid, "idle", default), (pid, "idle", default)
     ]
+
+
+def _pool_checkouts(engine: Any) -> list[int]:
+    checkouts: list[int] = []
+    event.listen(engine.pool, "checkout", lambda *_: checkouts.append(threading.get_ident()))
+    return checkouts
+
+
+def test_sqlite_reads_on_the_loop_keep_one_connection_and_see_each_commit(database_url: str, engine: Any) -> None:
+    """In the app's lifespan SQLite's reads on the event loop read on the connection the loop keeps: reads take
+    nothing from the writers' pool, and each sees what was committed before it. A long read, in a worker
+    thread, takes the pool's connection as before and gives it back."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the kept connection is SQLite's; PostgreSQL's reads on the loop have an engine of their own")
+    runtime = make_runtime(make_settings(database_url), engine)
+    with runtime.sessions() as writer:
+        org = create_org(writer, "Kept Org")
+        writer.commit()
+        checkouts = _pool_checkouts(engine)
+        with TestClient(_where_app(runtime, lifespan=True)) as client:
+            for name in ("Kept Org", "Renamed once", "Renamed twice"):
+                if name != "Kept Org":
+                    writer.execute(update(ORGS).where(ORGS.c.id == org.id).values(name=name))
+                    writer.commit()
+                taken = len(checkouts)  # the writer's own
+                assert client.get(f"/where/{org.id}").json() == {"name": name, "on_loop": True}
+                assert len(checkouts) == taken
+            assert client.get(f"/where-long/{org.id}").json() == {"name": "Renamed twice", "on_loop": False}
+            assert len(checkouts) == taken + 1 and checkouts[-1] != threading.get_ident()
+            assert engine.pool.checkedout() == 0  # the long read gave its back; the writer's commit ended its own
+
+
+def test_sqlite_a_failed_read_on_the_kept_connection_is_sqlalchemys_error_and_the_next_read_is_served(
+    database_url: str, engine: Any
+) -> None:
+    """A read that fails on the loop's connection raises as on a pooled one (SQLAlchemy's error, the statement
+    named), and the connection serves the next read. Only the loop's thread reads on it, and it is closed when
+    the lifespan ends."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the kept connection is SQLite's")
+    runtime = make_runtime(make_settings(database_url), engine)
+    read_engine = make_read_engine(engine)
+
+    async def run() -> tuple[Any, Any, Any]:
+        async with runtime.loop_reads() as state:
+            kept: LoopConnection = state["loop_connection"]
+            reader = ReadConnection(read_engine, kept)
+            with pytest.raises(OperationalError, match="no such function: no_such_function"):
+                execute_core(reader, select(func.no_such_function()))
+            reader.close()
+            again = ReadConnection(read_engine, kept)
+            answer = execute_core(again, select(literal(41) + 1)).scalar()
+            elsewhere = await asyncio.to_thread(kept.here)
+            raw = kept.here().dbapi_connection  # type: ignore[union-attr]
+        return answer, elsewhere, raw
+
+    answer, elsewhere, raw = asyncio.run(run())
+    assert (answer, elsewhere) == (42, None)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        raw.execute("SELECT 1")
+    assert engine.pool.checkedout() == 0

@@ -135,10 +135,12 @@ async def get_reader(request: Request) -> Reader:
         return await get_db(request)
     reader: ReadConnection | None = getattr(request.state, "reader", None)
     if reader is None:
-        # The lifespan's engine for this loop, if it made one (Runtime.loop_reads); else the threads' engine.
-        engine = getattr(request.state, "read_engine", None) or runtime_of(request).read_engine
+        # The lifespan's state for this loop (Runtime.loop_reads): PostgreSQL's engine whose reads wait on the
+        # loop, or the connection SQLite's reads on the loop keep; else the threads' engine and the pool.
+        state = request.state
+        engine = getattr(state, "read_engine", None) or runtime_of(request).read_engine
         # Takes no connection yet: that happens on first use, where the read runs.
-        reader = request.state.reader = ReadConnection(engine)
+        reader = state.reader = ReadConnection(engine, getattr(state, "loop_connection", None))
     return reader
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Any
 
@@ -148,6 +149,37 @@ def make_read_session_factory(read_engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(read_engine, expire_on_commit=False, info={"read_only": True})
 
 
+class LoopConnection:
+    """SQLite's reads on the event loop: one connection that the loop keeps for its lifespan
+    (``Runtime.loop_reads``), from a pool of its own beside the engine's, so the writers' pool keeps its size.
+    Taking a connection from the pool and giving it back around every read was 8-9% of a finding's
+    instructions (measured, issue 11).
+
+    Only the thread that made it reads on it (the loop's); a read elsewhere (a long read in a worker thread)
+    takes the pool's connection as before. It holds nothing between two reads: a read on the driver's cursor
+    (``db.reads``) runs its statement, fetches every row and closes its cursor without yielding to the loop,
+    and pysqlite opens no transaction for a ``SELECT``, so each read sees what was committed before it and no
+    read holds back a WAL checkpoint. A read that needs SQLAlchemy's execution (``ReadConnection.connection``:
+    text, a failure's handling) takes a pooled connection of its own, as without it."""
+
+    __slots__ = ("_pool", "_pooled", "_thread")
+
+    def __init__(self, engine: Engine) -> None:
+        self._pool = engine.pool.recreate()  # the same creator and connect-time pragmas
+        self._pooled: PoolProxiedConnection | None = self._pool.connect()
+        self._thread = threading.get_ident()
+
+    def here(self) -> PoolProxiedConnection | None:
+        """The kept connection, on the thread that may read on it; else None."""
+        return self._pooled if threading.get_ident() == self._thread else None
+
+    def close(self) -> None:
+        pooled, self._pooled = self._pooled, None
+        if pooled is not None:
+            pooled.close()
+        self._pool.dispose()
+
+
 class ReadConnection:
     """A read-only request's connection to :func:`make_read_engine`'s engine, for handlers and dependencies
     that run Core statements only: what they use of a session (``connection()``, ``get_bind()``) without
@@ -164,10 +196,11 @@ class ReadConnection:
     What needs SQLAlchemy's execution (``connection()``: text, a failure's handling) gets a ``Connection``
     around the same pooled connection, in the same state."""
 
-    __slots__ = ("_connection", "_engine", "_per_checkout", "_pooled")
+    __slots__ = ("_connection", "_engine", "_loop", "_per_checkout", "_pooled")
 
-    def __init__(self, read_engine: Engine) -> None:
+    def __init__(self, read_engine: Engine, loop: LoopConnection | None = None) -> None:
         self._engine = read_engine
+        self._loop = loop
         self._connection: Connection | None = None
         self._pooled: PoolProxiedConnection | None = None
         # Options a ``Connection`` applies at each checkout and resets at checkin (the threads' autocommit on
@@ -191,6 +224,9 @@ class ReadConnection:
         """The pool's connection, for a read on the driver's cursor."""
         if self._connection is None and not self._per_checkout:
             if self._pooled is None:
+                kept = self._loop.here() if self._loop is not None else None
+                if kept is not None:
+                    return kept  # the loop's, not this request's: nothing to give back
                 dialect = self._engine.dialect
                 try:
                     self._pooled = self._engine.raw_connection()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -19,6 +19,7 @@ from openmira.auth.signing import KeyStore
 from openmira.auth.tokens import TokenVerifier
 from openmira.config import Settings
 from openmira.core.request_local import request_local
+from openmira.db.files import sqlite_path
 from openmira.db.session import (
     LoopConnection,
     make_async_read_engine,
@@ -72,12 +73,12 @@ class Runtime:
         )
 
     @asynccontextmanager
-    async def loop_reads(self) -> AsyncIterator[dict[str, Engine]]:
+    async def loop_reads(self) -> AsyncIterator[dict[str, Any]]:
         """The app lifespan's state for the running event loop: on PostgreSQL, the read engine whose reads wait
         on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
         (``core.routing.get_reader``) and which is disposed when it ends; on SQLite, the connection the loop's
         reads keep (``db.session.LoopConnection``), closed when it ends."""
-        if self.engine.dialect.name == "sqlite":
+        if sqlite_path(str(self.engine.url)) is not None:  # not an in-memory database: a second one is empty
             kept = LoopConnection(self.engine)
             try:
                 yield {"loop_connection": kept}

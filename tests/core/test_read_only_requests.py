@@ -10,16 +10,16 @@ import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, insert, literal, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, func, insert, literal, literal_column, select, text, update
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
@@ -347,10 +347,20 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
     ]
 
 
-def _pool_checkouts(engine: Any) -> list[int]:
-    checkouts: list[int] = []
-    event.listen(engine.pool, "checkout", lambda *_: checkouts.append(threading.get_ident()))
-    return checkouts
+@contextmanager
+def _pool_checkouts(engine: Any) -> Iterator[list[int]]:
+    """The connections taken from ``engine``'s pool while in the block, and the threads that took them (with a
+    kept connection's, whose pool is a copy of the engine's, listeners and all)."""
+    checkouts: list[tuple[int, Any]] = []
+
+    def note(dbapi_connection: Any, *_: Any) -> None:
+        checkouts.append((threading.get_ident(), dbapi_connection))
+
+    event.listen(engine.pool, "checkout", note)
+    try:
+        yield checkouts
+    finally:
+        event.remove(engine.pool, "checkout", note)
 
 
 def test_sqlite_reads_on_the_loop_keep_one_connection_and_see_each_commit(database_url: str, engine: Any) -> None:
@@ -360,10 +370,9 @@ def test_sqlite_reads_on_the_loop_keep_one_connection_and_see_each_commit(databa
     if engine.dialect.name != "sqlite":
         pytest.skip("the kept connection is SQLite's; PostgreSQL's reads on the loop have an engine of their own")
     runtime = make_runtime(make_settings(database_url), engine)
-    with runtime.sessions() as writer:
+    with runtime.sessions() as writer, _pool_checkouts(engine) as checkouts:
         org = create_org(writer, "Kept Org")
         writer.commit()
-        checkouts = _pool_checkouts(engine)
         with TestClient(_where_app(runtime, lifespan=True)) as client:
             for name in ("Kept Org", "Renamed once", "Renamed twice"):
                 if name != "Kept Org":
@@ -373,36 +382,79 @@ def test_sqlite_reads_on_the_loop_keep_one_connection_and_see_each_commit(databa
                 assert client.get(f"/where/{org.id}").json() == {"name": name, "on_loop": True}
                 assert len(checkouts) == taken
             assert client.get(f"/where-long/{org.id}").json() == {"name": "Renamed twice", "on_loop": False}
-            assert len(checkouts) == taken + 1 and checkouts[-1] != threading.get_ident()
+            assert len(checkouts) == taken + 1 and checkouts[-1][0] != threading.get_ident()
             assert engine.pool.checkedout() == 0  # the long read gave its back; the writer's commit ended its own
+
+
+def _kept_reads(database_url: str, engine: Any, reads: Callable[[LoopConnection, ReadConnection], Any]) -> Any:
+    """``reads(kept, reader)`` on the loop, in a lifespan's state; a read on the kept connection can call
+    ``kept_only()``, a function only that connection has."""
+    runtime = make_runtime(make_settings(database_url), engine)
+    read_engine = make_read_engine(engine)
+
+    async def run() -> Any:
+        async with runtime.loop_reads() as state:
+            kept: LoopConnection = state["loop_connection"]
+            kept.here().dbapi_connection.create_function("kept_only", 0, lambda: "kept")  # type: ignore[union-attr]
+            return reads(kept, ReadConnection(read_engine, kept))
+
+    return asyncio.run(run())
+
+
+def test_sqlite_the_kept_connection_has_the_connect_time_settings(database_url: str, engine: Any) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the kept connection is SQLite's")
+
+    def reads(_kept: LoopConnection, reader: ReadConnection) -> tuple[Any, ...]:
+        settings = select(
+            func.kept_only(),
+            select(literal_column("journal_mode")).select_from(text("pragma_journal_mode")).scalar_subquery(),
+            select(literal_column("foreign_keys")).select_from(text("pragma_foreign_keys")).scalar_subquery(),
+            select(literal_column("synchronous")).select_from(text("pragma_synchronous")).scalar_subquery(),
+            literal("kerberos").regexp_match("(?i)KERB"),  # REGEXP: RE2's, added when a connection is made
+        )
+        return tuple(execute_core(reader, settings).first())  # type: ignore[arg-type]
+
+    assert _kept_reads(database_url, engine, reads) == ("kept", "wal", 1, 2, 1)
 
 
 def test_sqlite_a_failed_read_on_the_kept_connection_is_sqlalchemys_error_and_the_next_read_is_served(
     database_url: str, engine: Any
 ) -> None:
     """A read that fails on the loop's connection raises as on a pooled one (SQLAlchemy's error, the statement
-    named), and the connection serves the next read. Only the loop's thread reads on it, and it is closed when
-    the lifespan ends."""
+    named) and the connection serves the next read; a dead one (closed under it) is replaced. Only the loop's
+    thread reads on it, and it is closed when the lifespan ends."""
     if engine.dialect.name != "sqlite":
         pytest.skip("the kept connection is SQLite's")
-    runtime = make_runtime(make_settings(database_url), engine)
-    read_engine = make_read_engine(engine)
 
-    async def run() -> tuple[Any, Any, Any]:
-        async with runtime.loop_reads() as state:
-            kept: LoopConnection = state["loop_connection"]
-            reader = ReadConnection(read_engine, kept)
-            with pytest.raises(OperationalError, match="no such function: no_such_function"):
-                execute_core(reader, select(func.no_such_function()))
-            reader.close()
-            again = ReadConnection(read_engine, kept)
-            answer = execute_core(again, select(literal(41) + 1)).scalar()
-            elsewhere = await asyncio.to_thread(kept.here)
-            raw = kept.here().dbapi_connection  # type: ignore[union-attr]
-        return answer, elsewhere, raw
+    def reads(kept: LoopConnection, reader: ReadConnection) -> dict[str, Any]:
+        seen: dict[str, Any] = {"first": kept.here(), "kept": [kept.here().dbapi_connection]}  # type: ignore[union-attr]
+        with pytest.raises(OperationalError, match="no such function: no_such_function"):
+            execute_core(reader, select(func.no_such_function()))
+        reader.close()  # as the request ends
+        seen["after_error"] = execute_core(reader, select(func.kept_only())).scalar()
+        kept.here().dbapi_connection.close()  # type: ignore[union-attr]
+        with pytest.raises(ProgrammingError, match="closed database") as dead:
+            execute_core(reader, select(literal(1)))
+        reader.close()
+        seen["invalidated"] = dead.value.connection_invalidated
+        seen["replaced"] = kept.here() is not seen["first"]
+        seen["kept"].append(kept.here().dbapi_connection)  # type: ignore[union-attr]
+        seen["after_replacement"] = execute_core(reader, select(literal(41) + 1)).scalar()
+        with ThreadPoolExecutor(1) as other:
+            seen["elsewhere"] = other.submit(kept.here).result()
+        seen["raw"] = kept.here().dbapi_connection  # type: ignore[union-attr]
+        return seen
 
-    answer, elsewhere, raw = asyncio.run(run())
-    assert (answer, elsewhere) == (42, None)
-    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
-        raw.execute("SELECT 1")
+    with _pool_checkouts(engine) as checkouts:
+        seen = _kept_reads(database_url, engine, reads)
+    raw, kept = seen.pop("raw"), seen.pop("kept")
+    del seen["first"]
+    assert seen == {"after_error": "kept", "invalidated": True, "replaced": True, "after_replacement": 42,
+                    "elsewhere": None}
+    # Beside the kept connection and its replacement: the two failures' handling, on pooled connections of
+    # their own, given back; no read.
+    assert len([connection for _, connection in checkouts if connection not in kept]) == 2
     assert engine.pool.checkedout() == 0
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        raw.execute("SELECT 1")  # closed with the lifespan

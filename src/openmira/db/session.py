@@ -160,20 +160,41 @@ class LoopConnection:
     (``db.reads``) runs its statement, fetches every row and closes its cursor without yielding to the loop,
     and pysqlite opens no transaction for a ``SELECT``, so each read sees what was committed before it and no
     read holds back a WAL checkpoint. A read that needs SQLAlchemy's execution (``ReadConnection.connection``:
-    text, a failure's handling) takes a pooled connection of its own, as without it."""
+    text, a failure's handling) takes a pooled connection of its own, as without it. A read that finds it
+    gone (a disconnect, to SQLAlchemy) has it replaced, as the pool replaces a connection it invalidates."""
 
-    __slots__ = ("_pool", "_pooled", "_thread")
+    __slots__ = ("_dialect", "_pool", "_pooled", "_thread")
 
     def __init__(self, engine: Engine) -> None:
+        self._dialect = engine.dialect
         self._pool = engine.pool.recreate()  # the same creator and connect-time pragmas
         self._pooled: PoolProxiedConnection | None = self._pool.connect()
-        self._thread = threading.get_ident()
+        self._thread: int | None = threading.get_ident()
 
     def here(self) -> PoolProxiedConnection | None:
-        """The kept connection, on the thread that may read on it; else None."""
-        return self._pooled if threading.get_ident() == self._thread else None
+        """The kept connection, on the thread that may read on it (none once closed); else None."""
+        if threading.get_ident() != self._thread:
+            return None
+        if self._pooled is None:  # replaced after a read found it gone
+            self._pooled = self._pool.connect()
+        return self._pooled
+
+    def read_failed(self, pooled: PoolProxiedConnection, exc: BaseException, cursor: Any) -> None:
+        """A read on ``pooled`` failed: if it was the kept connection and the failure leaves it in no known
+        state (SQLAlchemy's test: a disconnect, or not an ``Exception`` at all), drop it; the next read here
+        takes a new one."""
+        if pooled is not self._pooled:
+            return
+        dialect = self._dialect
+        if isinstance(exc, Exception) and not (
+            isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
+        ):
+            return
+        self._pooled = None
+        pooled.invalidate(exc)
 
     def close(self) -> None:
+        self._thread = None
         pooled, self._pooled = self._pooled, None
         if pooled is not None:
             pooled.close()
@@ -194,7 +215,11 @@ class ReadConnection:
     ``Connection`` around it where the engine sets nothing per checkout (SQLite's, and the loop's autocommit
     engine on PostgreSQL): making and closing that ``Connection`` was 4-6% of a finding (measured, issue 11).
     What needs SQLAlchemy's execution (``connection()``: text, a failure's handling) gets a ``Connection``
-    around the same pooled connection, in the same state."""
+    around the same pooled connection, in the same state.
+
+    With ``loop`` (SQLite, in the app's lifespan), a read on the driver's cursor on the loop's thread reads on
+    the connection the loop keeps (:class:`LoopConnection`) and has nothing to give back; ``connection()``
+    still takes a pooled one."""
 
     __slots__ = ("_connection", "_engine", "_loop", "_per_checkout", "_pooled")
 
@@ -221,7 +246,8 @@ class ReadConnection:
         return self._engine.dialect
 
     def pooled(self) -> PoolProxiedConnection:
-        """The pool's connection, for a read on the driver's cursor."""
+        """The pool's connection, or on the loop the one it keeps (:class:`LoopConnection`), for a read on the
+        driver's cursor."""
         if self._connection is None and not self._per_checkout:
             if self._pooled is None:
                 kept = self._loop.here() if self._loop is not None else None
@@ -234,6 +260,12 @@ class ReadConnection:
                     Connection._handle_dbapi_exception_noconnection(exc, dialect, self._engine)
             return self._pooled
         return self.connection().connection
+
+    def read_failed(self, pooled: PoolProxiedConnection, exc: BaseException, cursor: Any) -> None:
+        """A read on ``pooled`` failed (before SQLAlchemy's handling, on :meth:`connection`): the loop's kept
+        connection is not this request's, so a dead one is dropped here."""
+        if self._loop is not None:
+            self._loop.read_failed(pooled, exc, cursor)
 
     def connection(self) -> Connection:
         if self._connection is None:

@@ -14,10 +14,10 @@ own), the pool, the connection and its transaction (the caller's session or read
 here is in the same transaction as the rest of the request), and a failure's handling:
 ``Connection._handle_dbapi_exception``, its one private method used here, so that a driver error, a dead
 connection (the pool's other connections too) or a read cancelled mid-statement end exactly as in
-SQLAlchemy's own execution (``tests/core/test_core_reads.py`` holds that). A read on the connection SQLite's
-loop keeps (``db.session.LoopConnection``) is handled on a pooled connection of its own, since the kept one
-is not the request's to give back; a dead kept connection is replaced. What this module does: the cursor call
-and the processors' application.
+SQLAlchemy's own execution (``tests/core/test_core_reads.py`` holds that). A failed read on the connection
+SQLite's loop keeps (``db.session.LoopConnection``) is handled on a pooled connection of its own, since the
+kept one is not the request's to give back; a dead kept connection is replaced, and its error raised as a
+failed connect's. What this module does: the cursor call and the processors' application.
 
 Only reads come here: a statement that is not a SELECT, or whose SQL holds a writing clause (a CTE that
 inserts, ``FOR UPDATE``), is refused when it is first prepared, so the read-only engine's per-statement write

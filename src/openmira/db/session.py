@@ -13,6 +13,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.util import is_exit_exception
 
 from openmira.core.regex import sqlite_regexp
 from openmira.db.files import create_private_file, sqlite_path
@@ -179,19 +180,20 @@ class LoopConnection:
             self._pooled = self._pool.connect()
         return self._pooled
 
-    def read_failed(self, pooled: PoolProxiedConnection, exc: BaseException, cursor: Any) -> None:
+    def read_failed(self, pooled: PoolProxiedConnection, exc: BaseException, cursor: Any) -> bool:
         """A read on ``pooled`` failed: if it was the kept connection and the failure leaves it in no known
-        state (SQLAlchemy's test: a disconnect, or not an ``Exception`` at all), drop it; the next read here
-        takes a new one."""
+        state (SQLAlchemy's tests: a disconnect, or an exit such as a cancellation), drop it, and say so; the
+        next read here takes a new one."""
         if pooled is not self._pooled:
-            return
+            return False
         dialect = self._dialect
-        if isinstance(exc, Exception) and not (
+        if not is_exit_exception(exc) and not (
             isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
         ):
-            return
+            return False
         self._pooled = None
         pooled.invalidate(exc)
+        return True
 
     def close(self) -> None:
         self._thread = None
@@ -250,11 +252,11 @@ class ReadConnection:
         driver's cursor."""
         if self._connection is None and not self._per_checkout:
             if self._pooled is None:
-                kept = self._loop.here() if self._loop is not None else None
-                if kept is not None:
-                    return kept  # the loop's, not this request's: nothing to give back
                 dialect = self._engine.dialect
                 try:
+                    kept = self._loop.here() if self._loop is not None else None  # connects again after a drop
+                    if kept is not None:
+                        return kept  # the loop's, not this request's: nothing to give back
                     self._pooled = self._engine.raw_connection()
                 except dialect.loaded_dbapi.Error as exc:  # as Connection() reports it: SQLAlchemy's error
                     Connection._handle_dbapi_exception_noconnection(exc, dialect, self._engine)
@@ -262,10 +264,15 @@ class ReadConnection:
         return self.connection().connection
 
     def read_failed(self, pooled: PoolProxiedConnection, exc: BaseException, cursor: Any) -> None:
-        """A read on ``pooled`` failed (before SQLAlchemy's handling, on :meth:`connection`): the loop's kept
-        connection is not this request's, so a dead one is dropped here."""
-        if self._loop is not None:
-            self._loop.read_failed(pooled, exc, cursor)
+        """A read on ``pooled`` failed, before SQLAlchemy's handling of it on :meth:`connection`. A failure that
+        leaves the loop's kept connection dead is handled here instead, and raised: the connection is dropped
+        (:meth:`LoopConnection.read_failed`) and the error raised as SQLAlchemy raises a failed connect's
+        (without the statement). SQLAlchemy's handling on a pooled connection would take that healthy
+        connection for the dead one and invalidate it, and with it every connection of the writers' pool."""
+        if self._loop is not None and self._loop.read_failed(pooled, exc, cursor):
+            Connection._handle_dbapi_exception_noconnection(
+                exc, self._engine.dialect, self._engine, is_disconnect=True, invalidate_pool_on_disconnect=False
+            )
 
     def connection(self) -> Connection:
         if self._connection is None:

@@ -117,8 +117,8 @@ def _read_only(request: Request) -> bool:
 
 def _state(request: Request) -> dict[str, Any]:
     """The request's state (what ``request.state`` reads and writes), as its dict: ``request.state`` answers a
-    missing name with an exception it builds, and a request looks up several that are missing as a rule (about
-    2% of a finding's CPU in a sampling profile, issue 11)."""
+    missing name with an exception it builds, and a read-only request looked up four that are missing as a rule
+    (a finding's instructions went from 0.93x to 0.86x of round 11's on SQLite without them, issue 11)."""
     return request.scope.setdefault("state", {})  # type: ignore[no-any-return]
 
 

@@ -78,7 +78,8 @@ class Runtime:
         on the loop (``db.session.make_async_read_engine``), which read-only requests of this lifespan use
         (``core.routing.get_reader``) and which is disposed when it ends; on SQLite, the connection the loop's
         reads keep (``db.session.LoopConnection``), closed when it ends."""
-        if sqlite_path(str(self.engine.url)) is not None:  # not an in-memory database: a second one is empty
+        # A database file: an in-memory one (or a URI left to SQLite, which may name one) would be empty here.
+        if sqlite_path(str(self.engine.url)) is not None:
             kept = LoopConnection(self.engine)
             try:
                 yield {"loop_connection": kept}

@@ -357,7 +357,7 @@ class TransactionalRoute(APIRoute):
                 await _finish_request(request, commit=False)
                 raise
             await _finish_request(request, commit=True)
-            rate_limit_headers: dict[str, str] | None = request.scope.get("state", {}).get("rate_limit_headers")
+            rate_limit_headers: dict[str, str] | None = _state(request).get("rate_limit_headers")
             if rate_limit_headers:
                 # Appended as Starlette writes a header (its name in lower case): no handler sets these, and
                 # setting them by name, which looks for each in the response's headers first, was about 2% of a

@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import re
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, get_args, get_origin
@@ -53,6 +54,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import Scope
 
 from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
@@ -64,6 +67,7 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 DEFAULT_DB_THREADS = 8
 # Per event loop (anyio's RunVar did the same at 1.5% of a finding's CPU on PostgreSQL).
 _db_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
+_PATH_PARAMETER = re.compile(r"\{[^{}]*\}")
 
 
 def set_db_threads(threads: int) -> None:
@@ -322,6 +326,11 @@ class TransactionalRoute(APIRoute):
             kwargs["openapi_extra"] = extra
         super().__init__(path, run, **kwargs)
         self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
+        # The path's text between its parameters, which a request's path holds if it matches this route, and
+        # its text after the last parameter, which such a path ends with.
+        parts = _PATH_PARAMETER.split(self.path_format)
+        self.literals = tuple(part for part in parts if part)
+        self.ending = parts[-1]
         # FastAPI solves the route's own dependencies (an MSP account's ID) before the handler's, the page's
         # among them: a 400 lists those parameters' errors before the page's.
         self.solved_first = {
@@ -329,6 +338,22 @@ class TransactionalRoute(APIRoute):
             for dependant in self.dependant.dependencies[: len(kwargs["dependencies"])]
             for field in get_flat_params(dependant)
         }
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """As FastAPI matches, but a path that lacks a piece of this route's text is refused first.
+
+        The router tries its routes in order until one matches, each at about 1 µs (FastAPI's route context, the
+        route's path, its regex): 18 routes before a finding's details, up to 59 before an MSP account's. The
+        test refuses nothing the regex would match: the path the regex reads is the end of the request's path
+        (behind any root path), and holds the route's text between its parameters, ending with its last."""
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if not path.endswith(self.ending):
+                return Match.NONE, {}
+            for literal in self.literals:
+                if literal not in path:
+                    return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()

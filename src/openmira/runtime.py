@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -86,7 +85,7 @@ class Runtime:
             finally:
                 kept.close()
             return
-        async_engine = None if _proactor_loop() else make_async_read_engine(self.engine)
+        async_engine = make_async_read_engine(self.engine)
         if async_engine is None:
             yield {}
             return
@@ -98,13 +97,6 @@ class Runtime:
     def close(self) -> None:
         self.limiter.close()
         self.engine.dispose()
-
-
-def _proactor_loop() -> bool:
-    """Whether the running loop is Windows' proactor loop, which psycopg's asyncio driver cannot use (its
-    reads then run in worker threads)."""
-    proactor = getattr(asyncio, "ProactorEventLoop", None)
-    return proactor is not None and isinstance(asyncio.get_running_loop(), proactor)
 
 
 def runtime_of(request: Request) -> Runtime:

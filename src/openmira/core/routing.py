@@ -13,7 +13,7 @@ Where a synchronous handler runs, and its commit with it, in the same place:
   the findings list for substring and regex filters), or on PostgreSQL in the lifespan (below) runs on the
   loop in a wider turn.
 - a read through a :data:`DbReader` on PostgreSQL, in the app's lifespan, runs on the event loop in a
-  greenlet: its connection is psycopg's asyncio one (``db.session.make_async_read_engine``), so the read
+  greenlet: its connection is asyncpg's (``db.session.make_async_read_engine``), so the read
   waits for the database without holding the loop and without a thread hand-off, which cost about a third
   of a finding's CPU (measured, issue 11).
 

@@ -36,7 +36,6 @@ from sqlalchemy import Select
 from sqlalchemy.engine import BindTyping, Dialect
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util import await_
 
 from openmira.db.session import ReadConnection, Reader, has_writing_clause
 
@@ -145,16 +144,6 @@ class CoreResult:
         return [row[0] for row in self._rows]
 
 
-async def _fetch_async(connection: Any, sql: str, arguments: Any, describe: bool) -> tuple[list[Any], Any]:
-    """One statement on an asyncio driver's connection (psycopg's), in one wait of the greenlet: SQLAlchemy's
-    adapted cursor waits twice (the cursor's opening, for no I/O, then the statement). With the loop's pool
-    no longer rolling back at checkin (``make_async_read_engine``), a read went from three waits to one: 4-5%
-    of a finding's instructions on PostgreSQL (measured, issue 11)."""
-    async with connection.cursor() as cursor:
-        await cursor.execute(sql, arguments)
-        return await cursor.fetchall(), cursor.description if describe else None
-
-
 def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] | None = None) -> CoreResult:
     """Run a Core SELECT (tables and columns, no mapped entities) on the session's or the read-only request's
     connection, in its transaction, and fetch its rows (see the module's docstring)."""
@@ -179,17 +168,16 @@ def execute_core(db: Reader, statement: Select[Any], params: Mapping[str, Any] |
         arguments = [binds[name](values[name]) if name in binds else values[name] for name in positions or ()]
     else:
         arguments = {name: binds[name](value) if name in binds else value for name, value in values.items()}
-    # Read once per statement: psycopg builds the column objects anew on every read of it (5% of a finding).
+    # Read once per statement: a driver may build the column objects anew on every read of it (psycopg did:
+    # 5% of a finding).
     describe = prepared.processors is None
     cursor = None
     try:
-        if dialect.is_async:
-            fetched, description = await_(_fetch_async(pooled.driver_connection, sql, arguments, describe))
-        else:
-            cursor = pooled.dbapi_connection.cursor()
-            cursor.execute(sql, arguments)
-            fetched = cursor.fetchall()
-            description = cursor.description if describe else None
+        # On the loop's engine, SQLAlchemy's adapted asyncpg cursor: its statement is one wait of the greenlet.
+        cursor = pooled.dbapi_connection.cursor()
+        cursor.execute(sql, arguments)
+        fetched = cursor.fetchall()
+        description = cursor.description if describe else None
     except BaseException as exc:  # a cancellation too: the connection is then in no known state
         if isinstance(db, ReadConnection):
             db.read_failed(pooled, exc, cursor)

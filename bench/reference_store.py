@@ -1,9 +1,9 @@
-"""The reference server's SQL, on the database drivers directly: sqlite3, or psycopg for PostgreSQL.
+"""The reference server's SQL, on the database drivers directly: sqlite3, or asyncpg for PostgreSQL (the driver
+of OpenMira's reads on the event loop).
 
 The two differ only in how values come back: SQLite holds UUIDs as 32 hex digits and timestamps as
-naive UTC text (SQLAlchemy's storage formats), PostgreSQL hands back ``uuid.UUID`` and aware
-datetimes that orjson writes as OpenMira does. Rows become the finding dicts of OpenMira's wire format,
-in its field order.
+naive UTC text (SQLAlchemy's storage formats), PostgreSQL hands back UUIDs and aware UTC datetimes. Rows
+become the finding dicts of OpenMira's wire format, in its field order.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-import psycopg
+import asyncpg
 
 from openmira.meta.enums import FINDING_TYPES, RESOLUTIONS, STATUSES
 
@@ -101,12 +100,12 @@ def _sqlite_time(value: str | None) -> str | None:
     return value.replace(" ", "T", 1) + "Z"
 
 
-def _same(value: Any) -> Any:
-    return value
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _utc_time(value: datetime | None) -> str | None:
-    """A UTC datetime (the session's time zone is UTC) in the same form, six fractional digits and Z."""
+    """A UTC datetime (asyncpg gives ``timestamptz`` values in UTC) in the same form, six fractional digits and Z."""
     return None if value is None else value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
@@ -139,42 +138,35 @@ class SqliteStore:
         return (str(_sqlite_id(row[0])), int(row[1]), row[2]) if row else None
 
 
+def _numbered(sql: str) -> str:
+    """The statement with PostgreSQL's numbered placeholders ($1, $2, ...) for SQLite's ``?``."""
+    parts = sql.split("?")
+    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
+
+
 class PostgresStore:
-    """A few async connections: while one request waits on the server, the loop serves another."""
+    """asyncpg's pool, as OpenMira's reads on the event loop use asyncpg: while one request waits on the server,
+    the loop serves another. UUIDs come back as asyncpg's own class, written by ``str``; timestamps as UTC."""
 
     def __init__(self, url: str, size: int = POOL_SIZE) -> None:
         self._url, self._size = url, size
-        self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] | None = None
-        self._opened = 0
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self._idle is None:  # made on first use, inside uvicorn's event loop
-            self._idle = asyncio.Queue()
-        if self._idle.empty() and self._opened < self._size:
-            self._opened += 1
-            # Autocommit: each read is its own statement, with no BEGIN/COMMIT round trips. UTC session
-            # so timestamps come back as UTC, written as OpenMira writes them.
-            conn = await psycopg.AsyncConnection.connect(self._url, autocommit=True, options="-c TimeZone=UTC")
-        else:
-            conn = await self._idle.get()
-        try:
-            yield conn
-        finally:
-            self._idle.put_nowait(conn)
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
 
     async def _rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        async with self._connection() as conn:
-            cursor = await conn.execute(sql.replace("?", "%s"), params)
-            return await cursor.fetchall()
+        if self._pool is None:  # made on first use, inside uvicorn's event loop
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=self._size)
+        return await self._pool.fetch(_NUMBERED[sql], *params)
 
     async def page(self, org_id: str, size: int, offset: int) -> list[dict[str, Any]]:
         rows = await self._rows(PAGE_SQL, (uuid.UUID(org_id), size, offset))
-        return [finding_dict(r, _same, _utc_time) for r in rows]
+        return [finding_dict(r, _text, _utc_time) for r in rows]
 
     async def finding(self, org_id: str, finding_id: str) -> dict[str, Any] | None:
         rows = await self._rows(FINDING_SQL, (uuid.UUID(org_id), uuid.UUID(finding_id)))
-        return finding_dict(rows[0], _same, _utc_time) if rows else None
+        return finding_dict(rows[0], _text, _utc_time) if rows else None
 
     async def total(self, org_id: str) -> int:
         rows = await self._rows(TOTAL_SQL, (uuid.UUID(org_id),))
@@ -187,6 +179,9 @@ class PostgresStore:
     async def key_pair(self, client_id: str) -> tuple[str, int, int | None] | None:
         rows = await self._rows(KEY_PAIR_SQL, (client_id,))
         return (str(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
+
+
+_NUMBERED = {sql: _numbered(sql) for sql in (PAGE_SQL, FINDING_SQL, TOTAL_SQL, PEM_SQL, KEY_PAIR_SQL)}
 
 
 def open_store(database_url: str) -> Store:

@@ -102,7 +102,7 @@ def test_rows_are_what_sqlalchemy_gives_on_the_read_paths(
     db: Session, engine: Engine, accounts: list[uuid.UUID]
 ) -> None:
     """As read-only requests read: a plain connection of the read engine (autocommit on PostgreSQL), in a
-    worker thread; on PostgreSQL also psycopg's asyncio driver in a greenlet on the event loop, a dialect of
+    worker thread; on PostgreSQL also asyncpg in a greenlet on the event loop, a dialect of
     its own."""
     cases = _statements(db, accounts)
     expected = [db.connection().execute(statement, values).all() for _, statement, values in cases]
@@ -273,7 +273,7 @@ def test_a_dead_connection_of_the_loops_read_engine_is_invalidated_and_replaced(
 
 
 def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_does(postgres_url: str) -> None:
-    """The loop's read engine runs a statement in one wait on psycopg's asyncio connection, and its pool resets
+    """The loop's read engine runs a statement in one wait on asyncpg's connection, and its pool resets
     nothing at checkin (autocommit). A driver error is SQLAlchemy's, without the bound values, and the same
     backend goes on idle, in no transaction; a read cancelled mid-statement invalidates its connection, and
     the pool's one slot works again at once."""

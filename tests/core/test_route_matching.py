@@ -16,7 +16,7 @@ from openmira.app import create_app
 from openmira.core.routing import TransactionalRoute
 from tests.conftest import make_settings
 from tests.findings.factory import make_finding
-from tests.helpers import API, Tenant
+from tests.helpers import API, Tenant, assert_problem
 
 _PARAMETER = re.compile(r"\{[^{}]*\}")
 
@@ -32,22 +32,31 @@ def api_routes(tmp_path_factory: pytest.TempPathFactory) -> list[TransactionalRo
 
 
 def _paths(routes: list[TransactionalRoute]) -> set[str]:
-    """Every route's path with values for its parameters, and near misses of each: a trailing slash, one segment
-    more or less, a parameter's value that is another route's text, the text doubled."""
+    """Every route's path with values for its parameters, and near misses of each: a trailing slash or newline
+    (which a regex's ``$`` matches before), one segment more or less, a parameter's value that is another route's
+    text, the text doubled."""
     paths: set[str] = {"/", "", "/org", "/msp/accounts/", "//org/findings"}
     for route in routes:
-        for value in (str(uuid.uuid4()), "details", "findings", "org", "a/b"):
+        for value in (str(uuid.uuid4()), "details", "findings", "org", "a/b", "x\n"):
             path = _PARAMETER.sub(value, route.path_format)
-            paths |= {path, path + "/", path + "/details", path.rsplit("/", 1)[0], path + path}
+            paths |= {path, path + "/", path + "\n", path + "/\n", path + "/details", path.rsplit("/", 1)[0]}
+            paths |= {path + path}
     return paths
 
 
-@pytest.mark.parametrize("root_path", ["", API, "/behind/a/proxy" + API])
-def test_a_route_matches_as_fastapi_matches_every_path(api_routes: list[TransactionalRoute], root_path: str) -> None:
+# (the scope's root path, what comes before the route's path in the request's): the request's path under the
+# root path, the app at the server's root, a proxy's prefix, and a path outside the root path (read whole).
+_ROOTS = [(API, API), ("", ""), ("/behind/a/proxy" + API, "/behind/a/proxy" + API), ("/elsewhere", "")]
+
+
+@pytest.mark.parametrize(("root_path", "before"), _ROOTS)
+def test_a_route_matches_as_fastapi_matches_every_path(
+    api_routes: list[TransactionalRoute], root_path: str, before: str
+) -> None:
     compared = matched = 0
     for path in sorted(_paths(api_routes)):
         for method in ("GET", "POST", "PUT"):
-            scope = {"type": "http", "method": method, "path": root_path + path, "root_path": root_path}
+            scope = {"type": "http", "method": method, "path": before + path, "root_path": root_path}
             for route in api_routes:
                 ours = route.matches(dict(scope))
                 assert ours == APIRoute.matches(route, dict(scope)), (route.path, method, root_path + path)
@@ -68,7 +77,9 @@ def test_the_router_still_picks_the_route_the_request_names(client: TestClient, 
     assert finding.status_code == 200 and "owners" not in finding.json()["data"]
     assert client.get(f"{API}/org/findings/{finding_id}/details/x", headers=tenant.rw.headers).status_code == 404
     # The same route's text in a parameter's place: still the finding route, whose ID is then not a UUID.
-    assert client.get(f"{API}/org/findings/details", headers=tenant.rw.headers).status_code in (400, 404)
+    assert_problem(client.get(f"{API}/org/findings/details", headers=tenant.rw.headers), 400)
+    # A final newline (%0A), which the routes' regexes match before: the route FastAPI picked, as before.
+    assert client.get(f"{API}/org/findings/{finding_id}/details%0A", headers=tenant.rw.headers).status_code == 200
 
 
 def test_a_route_knows_its_text(api_routes: list[TransactionalRoute]) -> None:

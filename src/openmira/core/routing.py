@@ -345,10 +345,12 @@ class TransactionalRoute(APIRoute):
         The router tries its routes in order until one matches, each at about 1 µs (FastAPI's route context, the
         route's path, its regex): 18 routes before a finding's details, up to 59 before an MSP account's. The
         test refuses nothing the regex would match: the path the regex reads is the end of the request's path
-        (behind any root path), and holds the route's text between its parameters, ending with its last."""
+        (behind any root path), and holds the route's text between its parameters, ending with its last (or
+        with it and a newline)."""
         if scope["type"] == "http":
             path: str = scope["path"]
-            if not path.endswith(self.ending):
+            # The regex ends in ``$``, which also matches before a final newline (``%0A``).
+            if not path.endswith(self.ending) and not path.endswith(self.ending + "\n"):
                 return Match.NONE, {}
             for literal in self.literals:
                 if literal not in path:

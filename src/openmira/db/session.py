@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import re
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -20,6 +23,8 @@ from sqlalchemy.util import is_exit_exception
 
 from openmira.core.regex import sqlite_regexp
 from openmira.db.files import create_private_file, sqlite_path
+
+log = logging.getLogger("openmira.db")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -68,9 +73,16 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     # (``ensure_transaction``, for a ``SET LOCAL``) begins the ``Connection``'s transaction, which it rolls back
     # when it closes, as it resets the isolation level it set. The pool's rollback was a wait on the loop for
     # nothing, at every request (SQLAlchemy's advice for autocommit pools).
+    dsn, connect_args, dropped = asyncpg_arguments(engine.url, os.environ)
+    if dropped:
+        log.warning(
+            "The event loop's PostgreSQL reads (asyncpg) connect without the URL's %s: asyncpg has no such "
+            "option, and the server refuses it as a setting (the threads' connections keep it).",
+            ", ".join(dropped),
+        )
     async_engine = create_async_engine(
         "postgresql+asyncpg://",
-        async_creator=functools.partial(_asyncpg_connect, engine.url),
+        async_creator=functools.partial(_asyncpg_connect, dsn, connect_args),
         hide_parameters=True,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,
@@ -80,18 +92,67 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     return async_engine
 
 
-async def _asyncpg_connect(url: URL) -> Any:
-    """An asyncpg connection to the database of the threads' URL, which is libpq's (psycopg's) form. asyncpg
-    reads that form too (host, port, user, password, database, ``sslmode`` and the other ``ssl*`` options,
-    ``passfile``, ``target_session_attrs``; any other option is a server setting, as ``application_name`` or
-    ``options``), all but ``connect_timeout``, which becomes its ``timeout``.
+# libpq's options that shape the client's side of a connection (TCP keepalives, and authentication and TLS
+# details asyncpg settles its own way). asyncpg reads none of them and would send each to the server as a
+# setting, which the server refuses: the loop's connections go without them.
+_CLIENT_ONLY_OPTIONS = frozenset({
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "channel_binding", "require_auth", "requirepeer", "gssencmode", "gssdelegation", "requiressl",
+    "sslcompression", "sslcertmode", "sslcrldir", "sslsni", "load_balance_hosts",
+})
+# libpq's environment variables that asyncpg does not read (it reads PGHOST, PGPORT, PGUSER, PGPASSWORD,
+# PGDATABASE, PGPASSFILE, PGSSL*, PGTARGETSESSIONATTRS and the service file itself).
+_LIBPQ_ONLY_ENVIRONMENT = {
+    "options": "PGOPTIONS", "application_name": "PGAPPNAME", "connect_timeout": "PGCONNECT_TIMEOUT",
+}
 
-    Its UUIDs are Python's, as psycopg's are: asyncpg's own class (a subclass) is not one orjson writes."""
-    query = dict(url.query)
+
+def asyncpg_arguments(url: URL, environ: Mapping[str, str]) -> tuple[str, dict[str, Any], list[str]]:
+    """What asyncpg connects with to the database of the threads' URL, which is libpq's (psycopg's) form:
+    asyncpg's DSN, its other arguments, and the URL's options it goes without (``_CLIENT_ONLY_OPTIONS``).
+
+    asyncpg reads libpq's form itself (host, port, user, password, database, ``passfile``, ``sslmode`` and the
+    other ``ssl*`` options, ``target_session_attrs``, ``service``) and sends any other option to the server as
+    a setting (``application_name``, ``options``). Translated here: ``connect_timeout`` (asyncpg's
+    ``timeout``; 0 or less is no limit, as libpq reads it), ``fallback_application_name``, the repeated
+    ``host``/``port`` form of several hosts (asyncpg keeps the last), and the libpq environment variables
+    asyncpg does not read. ``hostaddr`` (an address to reach instead of resolving the host) is refused:
+    asyncpg would connect to the host by name instead."""
+    query: dict[str, Any] = dict(url.query)
+    if "hostaddr" in query:
+        raise ValueError(
+            "the database URL's hostaddr is not supported for the event loop's reads (asyncpg): put the address "
+            "in host"
+        )
+    for option, variable in _LIBPQ_ONLY_ENVIRONMENT.items():
+        if option not in query and environ.get(variable):
+            query[option] = environ[variable]
+    fallback = query.pop("fallback_application_name", None)
+    if fallback and "application_name" not in query:
+        query["application_name"] = fallback
+    for option in ("host", "port"):
+        if isinstance(query.get(option), tuple):
+            query[option] = ",".join(query[option])
+    dropped = sorted(option for option in query if option in _CLIENT_ONLY_OPTIONS)
+    for option in dropped:
+        del query[option]
+    connect_args: dict[str, Any] = {}
     timeout = query.pop("connect_timeout", None)
+    if timeout is not None and float(str(timeout)) > 0:
+        connect_args["timeout"] = float(str(timeout))
     dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn, **({"timeout": float(str(timeout))} if timeout else {}))
-    await connection.set_type_codec("uuid", schema="pg_catalog", encoder=str, decoder=uuid.UUID, format="text")
+    return dsn, connect_args, dropped
+
+
+async def _asyncpg_connect(dsn: str, connect_args: dict[str, Any]) -> Any:
+    """An asyncpg connection whose UUIDs are Python's, as psycopg's are: asyncpg's own class (a subclass) is
+    not one orjson writes."""
+    connection = await asyncpg.connect(dsn, **connect_args)
+    try:
+        await connection.set_type_codec("uuid", schema="pg_catalog", encoder=str, decoder=uuid.UUID, format="text")
+    except BaseException:
+        await connection.close()
+        raise
     return connection
 
 

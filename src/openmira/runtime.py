@@ -90,10 +90,6 @@ class Runtime:
             yield {}
             return
         try:
-            # One connection first: a URL the loop's driver cannot use fails the app's start, not each read
-            # (the health check reads through the threads' connections, and would stay green).
-            async with async_engine.connect():
-                pass
             yield {"read_engine": make_read_engine(async_engine.sync_engine)}
         finally:
             await async_engine.dispose()

@@ -76,8 +76,8 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     dsn, connect_args, dropped = asyncpg_arguments(engine.url, os.environ)
     if dropped:
         log.warning(
-            "The event loop's PostgreSQL reads (asyncpg) connect without the URL's %s: asyncpg has no such "
-            "option, and the server refuses it as a setting (the threads' connections keep it).",
+            "The event loop's PostgreSQL reads (asyncpg) connect without the URL's TCP settings %s, which asyncpg "
+            "does not have (the worker threads' connections use them).",
             ", ".join(dropped),
         )
     async_engine = create_async_engine(
@@ -92,54 +92,68 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     return async_engine
 
 
-# libpq's options that shape the client's side of a connection (TCP keepalives, and authentication and TLS
-# details asyncpg settles its own way). asyncpg reads none of them and would send each to the server as a
-# setting, which the server refuses: the loop's connections go without them.
-_CLIENT_ONLY_OPTIONS = frozenset({
-    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-    "channel_binding", "require_auth", "requirepeer", "gssencmode", "gssdelegation", "requiressl",
-    "sslcompression", "sslcertmode", "sslcrldir", "sslsni", "load_balance_hosts",
+# libpq's options that asyncpg reads itself, in the same form (it sends any other option of its DSN to the
+# server as a setting); and the two of them that are such settings in libpq too.
+_ASYNCPG_READS = frozenset({
+    "host", "port", "user", "password", "dbname", "passfile", "sslmode", "sslcert", "sslkey", "sslrootcert",
+    "sslcrl", "sslpassword", "ssl_min_protocol_version", "ssl_max_protocol_version", "sslnegotiation",
+    "target_session_attrs", "krbsrvname", "gsslib", "application_name", "options",
 })
-# libpq's environment variables that asyncpg does not read (it reads PGHOST, PGPORT, PGUSER, PGPASSWORD,
-# PGDATABASE, PGPASSFILE, PGSSL*, PGTARGETSESSIONATTRS and the service file itself).
-_LIBPQ_ONLY_ENVIRONMENT = {
-    "options": "PGOPTIONS", "application_name": "PGAPPNAME", "connect_timeout": "PGCONNECT_TIMEOUT",
-}
+# libpq's TCP settings, which asyncpg does not have: the loop's connections go without them (with a warning).
+_TCP_SETTINGS = frozenset({
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+})
+# libpq's environment variables that asyncpg does not read: translated (PGOPTIONS, PGAPPNAME, PGCONNECT_TIMEOUT),
+# or refused where they would change where or how the threads' connections connect. Session defaults (PGTZ,
+# PGDATESTYLE) are left: the reads format their values in SQL.
+_ENVIRONMENT = {"options": "PGOPTIONS", "application_name": "PGAPPNAME", "connect_timeout": "PGCONNECT_TIMEOUT"}
+_REFUSED_ENVIRONMENT = (
+    "PGSERVICE", "PGHOSTADDR", "PGREQUIREAUTH", "PGCHANNELBINDING", "PGGSSENCMODE", "PGSSLCERTMODE", "PGSSLCRLDIR",
+    "PGREQUIREPEER", "PGCLIENTENCODING",
+)
 
 
 def asyncpg_arguments(url: URL, environ: Mapping[str, str]) -> tuple[str, dict[str, Any], list[str]]:
     """What asyncpg connects with to the database of the threads' URL, which is libpq's (psycopg's) form:
-    asyncpg's DSN, its other arguments, and the URL's options it goes without (``_CLIENT_ONLY_OPTIONS``).
+    asyncpg's DSN, its other arguments, and the TCP settings of the URL it goes without.
 
-    asyncpg reads libpq's form itself (host, port, user, password, database, ``passfile``, ``sslmode`` and the
-    other ``ssl*`` options, ``target_session_attrs``, ``service``) and sends any other option to the server as
-    a setting (``application_name``, ``options``). Translated here: ``connect_timeout`` (asyncpg's
-    ``timeout``; 0 or less is no limit, as libpq reads it), ``fallback_application_name``, the repeated
-    ``host``/``port`` form of several hosts (asyncpg keeps the last), and the libpq environment variables
-    asyncpg does not read. ``hostaddr`` (an address to reach instead of resolving the host) is refused:
-    asyncpg would connect to the host by name instead."""
+    asyncpg reads most of libpq's form itself (``_ASYNCPG_READS``). Translated here: ``connect_timeout``
+    (asyncpg's ``timeout``, for all hosts together; 0 or less leaves asyncpg's own, 60 s),
+    ``fallback_application_name``, a repeated ``host`` (asyncpg keeps the last), and ``PGOPTIONS``,
+    ``PGAPPNAME``, ``PGCONNECT_TIMEOUT``. Anything else is refused with a ``ValueError`` naming it: asyncpg
+    would send it to the server, which refuses an option it does not know, or connect without a requirement
+    the URL states (``require_auth``, ``channel_binding``, ``gssencmode``, ``sslcertmode``), to another address
+    (``hostaddr``, ``service``) or in another encoding (``client_encoding``)."""
     query: dict[str, Any] = dict(url.query)
-    if "hostaddr" in query:
-        raise ValueError(
-            "the database URL's hostaddr is not supported for the event loop's reads (asyncpg): put the address "
-            "in host"
-        )
-    for option, variable in _LIBPQ_ONLY_ENVIRONMENT.items():
+    for option, variable in _ENVIRONMENT.items():
         if option not in query and environ.get(variable):
             query[option] = environ[variable]
     fallback = query.pop("fallback_application_name", None)
     if fallback and "application_name" not in query:
         query["application_name"] = fallback
-    for option in ("host", "port"):
-        if isinstance(query.get(option), tuple):
-            query[option] = ",".join(query[option])
-    dropped = sorted(option for option in query if option in _CLIENT_ONLY_OPTIONS)
+    if isinstance(query.get("host"), tuple):
+        query["host"] = ",".join(query["host"])
+    dropped = sorted(option for option in query if option in _TCP_SETTINGS)
+    timeout = query.pop("connect_timeout", None)
+    refused = sorted(option for option in query if option not in _ASYNCPG_READS | _TCP_SETTINGS)
+    if query.get("sslrootcert") == "system":  # libpq 16's system store; asyncpg looks for a file of that name
+        refused.append("sslrootcert=system")
+    refused += [variable for variable in _REFUSED_ENVIRONMENT if environ.get(variable)]
+    if refused:
+        raise ValueError(
+            f"the database URL's {', '.join(refused)} cannot be honoured by the event loop's PostgreSQL reads "
+            "(asyncpg): remove it (docs/deploying.md)"
+        )
     for option in dropped:
         del query[option]
     connect_args: dict[str, Any] = {}
-    timeout = query.pop("connect_timeout", None)
-    if timeout is not None and float(str(timeout)) > 0:
-        connect_args["timeout"] = float(str(timeout))
+    if timeout is not None:
+        try:
+            seconds = float(str(timeout))
+        except ValueError:
+            raise ValueError(f"the database URL's connect_timeout is not a number: {timeout!r}") from None
+        if seconds > 0:
+            connect_args["timeout"] = seconds
     dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
     return dsn, connect_args, dropped
 
@@ -151,7 +165,7 @@ async def _asyncpg_connect(dsn: str, connect_args: dict[str, Any]) -> Any:
     try:
         await connection.set_type_codec("uuid", schema="pg_catalog", encoder=str, decoder=uuid.UUID, format="text")
     except BaseException:
-        await connection.close()
+        connection.terminate()  # no wait: this may be a cancellation
         raise
     return connection
 

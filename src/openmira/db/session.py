@@ -60,8 +60,8 @@ def make_async_read_engine(engine: Engine) -> AsyncEngine | None:
     asyncpg, not psycopg's asyncio connection (the threads' driver): asyncpg reads the server's answers in
     its protocol's callbacks, where psycopg's asyncio connection registers its socket with the loop and
     removes it again for every wait. A finding's statement cost 60 µs of the process's CPU on asyncpg against
-    108 on psycopg's asyncio connection (the same statement, one connection, one after the other), and a
-    served finding's CPU went from 0.50-0.53 to 0.40-0.44 ms (issue 11, round 13)."""
+    108 on psycopg's asyncio connection (the same statement, one connection, one after the other); a served
+    finding's CPU went 0.83x (docs/benchmarks.md, round 13)."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return None
     pool = engine.pool
@@ -141,8 +141,8 @@ def asyncpg_arguments(url: URL, environ: Mapping[str, str]) -> tuple[str, dict[s
     refused += [variable for variable in _REFUSED_ENVIRONMENT if environ.get(variable)]
     if refused:
         raise ValueError(
-            f"the database URL's {', '.join(refused)} cannot be honoured by the event loop's PostgreSQL reads "
-            "(asyncpg): remove it (docs/deploying.md)"
+            f"{', '.join(refused)} (in the database URL or libpq's environment) cannot be honoured by the event "
+            "loop's PostgreSQL reads (asyncpg): remove it (docs/deploying.md)"
         )
     for option in dropped:
         del query[option]

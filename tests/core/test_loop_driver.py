@@ -24,7 +24,8 @@ def test_what_asyncpg_reads_itself_passes_through() -> None:
         URL.update_query_dict({"sslmode": "require", "application_name": "api", "target_session_attrs": "any"}), {}
     )
     parsed = make_url(dsn)
-    assert parsed.drivername == "postgresql" and parsed.password == "p@ss:w/d"  # the password survives its quoting
+    # The password reads back whole from the rendered DSN (as SQLAlchemy parses it, not asyncpg).
+    assert parsed.drivername == "postgresql" and parsed.password == "p@ss:w/d"
     assert (parsed.host, parsed.port, parsed.username, parsed.database) == ("db.example", 5433, "ann", "openmira")
     assert dict(parsed.query) == {"sslmode": "require", "application_name": "api", "target_session_attrs": "any"}
     assert connect_args == {} and dropped == []

@@ -84,6 +84,6 @@ def test_the_router_still_picks_the_route_the_request_names(client: TestClient, 
 
 def test_a_route_knows_its_text(api_routes: list[TransactionalRoute]) -> None:
     details = next(r for r in api_routes if r.path_format == "/org/findings/{finding_id}/details")
-    assert details.literals == ("/org/findings/", "/details") and details.ending == "/details"
+    assert details.literals == ("/org/findings/",) and details.endings == ("/details", "/details\n")
     finding = next(r for r in api_routes if r.path_format == "/org/findings/{finding_id}")
-    assert finding.literals == ("/org/findings/",) and finding.ending == ""
+    assert finding.literals == ("/org/findings/",) and finding.endings == ("", "\n")

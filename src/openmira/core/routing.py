@@ -326,11 +326,12 @@ class TransactionalRoute(APIRoute):
             kwargs["openapi_extra"] = extra
         super().__init__(path, run, **kwargs)
         self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
-        # The path's text between its parameters, which a request's path holds if it matches this route, and
-        # its text after the last parameter, which such a path ends with.
+        # The path's text after its last parameter, which a request's path that matches this route ends with (or
+        # with it and a newline, before which the regex's ``$`` also matches), and its text between parameters
+        # before that, which such a path holds.
         parts = _PATH_PARAMETER.split(self.path_format)
-        self.literals = tuple(part for part in parts if part)
-        self.ending = parts[-1]
+        self.endings = (parts[-1], parts[-1] + "\n")
+        self.literals = tuple(part for part in parts[:-1] if part)
         # FastAPI solves the route's own dependencies (an MSP account's ID) before the handler's, the page's
         # among them: a 400 lists those parameters' errors before the page's.
         self.solved_first = {
@@ -349,8 +350,7 @@ class TransactionalRoute(APIRoute):
         with it and a newline)."""
         if scope["type"] == "http":
             path: str = scope["path"]
-            # The regex ends in ``$``, which also matches before a final newline (``%0A``).
-            if not path.endswith(self.ending) and not path.endswith(self.ending + "\n"):
+            if not path.endswith(self.endings):
                 return Match.NONE, {}
             for literal in self.literals:
                 if literal not in path:

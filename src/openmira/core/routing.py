@@ -57,6 +57,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
+from openmira.core.path_handler import path_only_handler
 from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
 from openmira.runtime import runtime_of
@@ -358,7 +359,11 @@ class TransactionalRoute(APIRoute):
         return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
+        # A route that takes nothing from FastAPI but its path runs without FastAPI's request handler
+        # (core.path_handler); any other keeps it.
+        path_only = path_only_handler(self.dependant, self.endpoint)
+        self.path_only = path_only is not None
+        handler = path_only or super().get_route_handler()
 
         async def run(request: Request) -> Response:
             try:

@@ -7,14 +7,31 @@ to both."""
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI, Path, Request
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Cookie,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.dependencies.utils import request_params_to_args
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import SecurityScopes
 from fastapi.telemetry import get_telemetry_data
 from fastapi.testclient import TestClient
 from opentelemetry.sdk._logs import LoggerProvider
@@ -28,7 +45,6 @@ from openmira.app import create_app
 from openmira.core import routing
 from openmira.core.path_handler import path_parameters
 from openmira.core.routing import TransactionalRoute
-from openmira.core.wire import WireJSONResponse
 from openmira.runtime import Runtime
 from tests.findings.factory import make_finding
 from tests.helpers import API, Tenant
@@ -129,12 +145,7 @@ def test_which_routes_run_without_fastapis_handler(served: Observed, on_fastapi:
     path_only = {(route.path_format, *sorted(route.methods)) for route in served.routes if route.path_only}
     # The finding and its details take their ID and answer a response; the list (a query FastAPI reads), a
     # comment (a body) and an MSP account's finding (a dependency FastAPI solves) keep FastAPI's handler.
-    assert {("/org/findings/{finding_id}", "GET"), ("/org/findings/{finding_id}/details", "GET")} <= path_only
-    assert not path_only & {
-        ("/org/findings", "GET"),
-        ("/org/findings/{finding_id}/comments", "POST"),
-        ("/msp/accounts/{account_id}/findings/{finding_id}", "GET"),
-    }
+    assert path_only == {("/org/findings/{finding_id}", "GET"), ("/org/findings/{finding_id}/details", "GET")}
     assert not any(route.path_only for route in on_fastapi.routes)
 
 
@@ -191,25 +202,114 @@ def test_the_same_answers_errors_spans_and_logs_as_fastapis_handler(
     assert endpoint[1] is not type(None) and endpoint[3]["finding_id"] == finding and endpoint[4] == []
 
 
-def _route(path: str, kind: Any) -> TransactionalRoute:
-    app = FastAPI()
-
-    async def endpoint(request, value):  # type: ignore[no-untyped-def]
-        return WireJSONResponse({"value": str(value)})
-
-    # Set, not written: the module's annotations are strings, and ``kind`` is this function's.
-    endpoint.__annotations__ = {"request": Request, "value": Annotated[kind, Path()], "return": WireJSONResponse}
-
+def _app(*handlers: tuple[str, Callable[..., Any]], **kwargs: Any) -> FastAPI:
+    """An app whose routes are ``TransactionalRoute`` s at the given paths."""
+    app = FastAPI(**kwargs)
     app.router.route_class = TransactionalRoute
-    app.get(path)(endpoint)
+    for path, handler in handlers:
+        app.get(path)(handler)
+    return app
+
+
+def _echoing(*parameters: tuple[str, Any], returns: Any = Response) -> Callable[..., Any]:
+    """A handler taking the request and ``parameters`` (name, annotation), answering its path and their values."""
+
+    async def handler(request, **values):  # type: ignore[no-untyped-def]
+        return PlainTextResponse(f"{request.url.path} {sorted(values.items())}")
+
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            *(inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a) for n, a in parameters),
+        ],
+        return_annotation=returns,
+    )
+    return handler
+
+
+def _only_route(app: FastAPI) -> TransactionalRoute:
     route = app.routes[-1]
-    assert isinstance(route, TransactionalRoute) and route.path_only
+    assert isinstance(route, TransactionalRoute)
     return route
 
 
 @pytest.mark.parametrize("kind", [uuid.UUID, int, str])
 def test_path_values_and_errors_are_fastapis(kind: Any) -> None:
-    fields = _route("/things/{value}", kind).dependant.path_params
+    route = _only_route(_app(("/things/{value}", _echoing(("value", Annotated[kind, Path()])))))
+    assert route.path_only
+    fields = route.dependant.path_params
     for value in ["1", "-7", "0x10", "1e3", " 42 ", "12345678123456781234567812345678", str(uuid.uuid4()), "é", "",
                   "9" * 5000, "true", "None"]:
         assert path_parameters(fields, {"value": value}) == request_params_to_args(fields, {"value": value}), value
+
+
+_VALUE = ("value", Annotated[str, Path()])
+
+
+@pytest.mark.parametrize(
+    ("path", "parameters", "returns"),
+    [
+        ("/t/{value}", [_VALUE, ("h", Annotated[str, Header()])], Response),  # FastAPI reads a header
+        ("/t/{value}", [_VALUE, ("c", Annotated[str, Cookie()])], Response),
+        ("/t/{value}", [_VALUE, ("q", Annotated[str, Query()])], Response),
+        ("/t/{value}", [_VALUE, ("tasks", BackgroundTasks)], Response),
+        ("/t/{value}", [_VALUE, ("response", Response)], Response),  # FastAPI's sub-response, whose headers it adds
+        ("/t/{value}", [_VALUE, ("scopes", SecurityScopes)], Response),
+        ("/t/{value}", [("other", Annotated[str, Path(alias="value")])], Response),  # read by another name
+        ("/t/{value}", [("value", Annotated[str | None, Path()])], Response),  # a type of no known reading
+        ("/t/{value}", [_VALUE, ("missing", Annotated[str, Path()])], Response),  # FastAPI's missing error
+        ("/t/{value}", [_VALUE], dict),  # FastAPI serializes what it answers
+    ],
+)
+def test_a_route_that_needs_more_of_fastapi_keeps_its_handler(
+    path: str, parameters: list[tuple[str, Any]], returns: Any
+) -> None:
+    assert not _only_route(_app((path, _echoing(*parameters, returns=returns)))).path_only
+    assert _only_route(_app((path, _echoing(_VALUE)))).path_only
+
+
+def _deny() -> None:
+    raise HTTPException(403, "denied")
+
+
+def test_dependencies_of_the_app_or_an_including_router_are_solved() -> None:
+    """FastAPI adds them to the route's dependant (the app's) or builds the route's handler from the including
+    router's context: either way the route keeps FastAPI's handler, and the dependency runs."""
+    handler = _echoing(("value", Annotated[int, Path()]))
+    guarded = _app(("/t/{value}", handler), dependencies=[Depends(_deny)])
+    assert not _only_route(guarded).path_only
+    router = APIRouter(route_class=TransactionalRoute)
+    router.get("/t/{value}")(handler)
+    included = FastAPI()
+    included.include_router(router, prefix="/p", dependencies=[Depends(_deny)])
+    plain = FastAPI()
+    plain.include_router(router, prefix="/p")
+    assert _only_route(_app(("/t/{value}", handler))).path_only
+    with TestClient(guarded) as client:
+        assert client.get("/t/1").status_code == 403
+    with TestClient(included) as client:
+        assert client.get("/p/t/1").status_code == 403
+    with TestClient(plain) as client:  # included without dependencies: the route's own handler, under the prefix
+        assert client.get("/p/t/1").text == "/p/t/1 [('value', 1)]"
+
+
+def _failure_details(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"errors": jsonable_encoder(exc.errors()), "context": exc.endpoint_ctx}, status_code=422)
+
+
+def test_a_validation_error_is_fastapis_with_its_endpoint_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = _echoing(("value", Annotated[int, Path(gt=3)]))
+    answers = []
+    for fastapi_handler in (False, True):
+        with monkeypatch.context() as patch:
+            if fastapi_handler:
+                patch.setattr(routing, "path_only_handler", lambda *_: None)
+            app = _app(("/t/{value}", handler), exception_handlers={RequestValidationError: _failure_details})
+        assert _only_route(app).path_only is not fastapi_handler
+        with TestClient(app, root_path="/behind") as client:
+            answers.append([(r.status_code, r.content) for r in (client.get(f"/t/{v}") for v in ("x", "2", "4"))])
+    ours, theirs = answers
+    assert ours == theirs
+    assert [status for status, _ in ours] == [422, 422, 200]
+    assert b'"path":"GET /behind/t/{value}"' in ours[0][1] and b'"function":"handler"' in ours[0][1]

@@ -25,9 +25,8 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import _extract_endpoint_context
@@ -35,6 +34,10 @@ from fastapi.telemetry import get_telemetry_data
 from fastapi.telemetry._api import _operation, _validation_failed
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import compile_path
+
+if TYPE_CHECKING:
+    from fastapi._compat import ModelField
 
 Handler = Callable[[Request], Awaitable[Response]]
 # Path parameter types whose value FastAPI takes from the path as it is: no sequence, model or JSON to unpack.
@@ -42,7 +45,13 @@ _SCALARS = (uuid.UUID, int, str)
 
 
 def _takes_only_its_path(dependant: Dependant) -> bool:
-    """Whether FastAPI would solve nothing for ``dependant`` but its path parameters and the request."""
+    """Whether FastAPI would solve nothing for ``dependant`` but its path parameters and the request, each
+    parameter a plain value its path holds (no parameter model, sequence or JSON to unpack, no other name to
+    read it by, never missing: FastAPI's own reading of such a parameter comes down to :func:`path_parameters`).
+    """
+    if dependant.path is None:
+        return False
+    in_path = compile_path(dependant.path)[2]
     return (
         dependant.request_param_name is not None
         and inspect.iscoroutinefunction(dependant.call)
@@ -59,13 +68,18 @@ def _takes_only_its_path(dependant: Dependant) -> bool:
             or dependant.security_scopes_param_name
         )
         and all(
-            field.field_info.annotation in _SCALARS and field.field_info.validation_alias is None
+            field.field_info.annotation in _SCALARS
+            and field.field_info.validation_alias is None
+            and field.alias in in_path
             for field in dependant.path_params
         )
     )
 
 
 def _answers_a_response(endpoint: Callable[..., Any]) -> bool:
+    """Whether ``endpoint`` is declared to answer a ``Response``, which FastAPI sends as it is (it turns anything
+    else into one through the route's response model). A handler that answers otherwise than it declares is a
+    500 here, where FastAPI would have serialized what it answered: the declaration is the contract."""
     returns = inspect.signature(endpoint, eval_str=True).return_annotation
     return inspect.isclass(returns) and issubclass(returns, Response)
 

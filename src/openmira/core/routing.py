@@ -50,7 +50,7 @@ from anyio import CapacityLimiter, WouldBlock, to_thread
 from fastapi import Depends, Request, Response, params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, _effective_route_context_var
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
@@ -302,6 +302,8 @@ class TransactionalRoute(APIRoute):
     """Commit before the response leaves, so an acknowledged write is a durable write; a read-only route
     (a GET whose handler is not marked :func:`writes`) reads through a read-only session and closes it."""
 
+    path_only = False  # whether it runs without FastAPI's request handler (core.path_handler), where registered
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
         endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
@@ -360,9 +362,13 @@ class TransactionalRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         # A route that takes nothing from FastAPI but its path runs without FastAPI's request handler
-        # (core.path_handler); any other keeps it.
-        path_only = path_only_handler(self.dependant, self.endpoint)
-        self.path_only = path_only is not None
+        # (core.path_handler); any other keeps it. A route included in a router is built from what FastAPI sets
+        # for it meanwhile: its dependant there holds the including routers' dependencies and prefix.
+        context = _effective_route_context_var.get()
+        included = context is not None and context.original_route is self
+        path_only = path_only_handler(context.dependant if included else self.dependant, self.endpoint)
+        if not included:
+            self.path_only = path_only is not None
         handler = path_only or super().get_route_handler()
 
         async def run(request: Request) -> Response:

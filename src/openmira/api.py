@@ -83,7 +83,7 @@ def _mount(
                 route.endpoint,
                 methods=route.methods,
                 name=route.name,
-                dependencies=[*dependencies, *route.dependencies],
+                dependencies=[*dependencies, *getattr(route, "declared_dependencies", route.dependencies)],
                 responses={**AUTH_RESPONSES, **route.responses},
                 response_model=route.response_model,
                 status_code=route.status_code,

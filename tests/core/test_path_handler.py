@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session
 from openmira.app import create_app
 from openmira.core import routing
 from openmira.core.path_handler import path_parameters
+from openmira.core.request_local import request_local
 from openmira.core.routing import TransactionalRoute
 from openmira.runtime import Runtime
 from tests.findings.factory import make_finding
@@ -64,7 +66,7 @@ class DataSeen(SpanProcessor):
         if data is None or data.values is None:
             self.seen.append((span.name, None))
             return
-        values = {name: type(value) if name == "_route_request" else value for name, value in data.values.items()}
+        values = {name: type(value) if isinstance(value, Request) else value for name, value in data.values.items()}
         self.seen.append((span.name, type(data.request), data.body, values, data.errors))
 
 
@@ -77,12 +79,13 @@ class Observed:
     logs: InMemoryLogRecordExporter
     data: DataSeen
     routes: list[TransactionalRoute]
+    built: set[str]  # the paths of the routes whose handler is core.path_handler's
 
     def send(self, method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
         self.spans.clear()
         self.logs.clear()
         self.data.seen.clear()
-        response = self.client.request(method, path, headers=headers)
+        response = self.client.request(method, path, headers=headers, follow_redirects=False)
         finished = self.spans.get_finished_spans()
         names = {span.context.span_id: span.name for span in finished}
         return {
@@ -112,6 +115,10 @@ class Observed:
         }
 
 
+# The console's routes are included in its app: FastAPI builds their handlers at their first request.
+_CONSOLE = ["/console/settings", "/console/msp"]
+
+
 def _observed(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, *, fastapi_handler: bool) -> Iterator[Observed]:
     spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
     tracer_provider, logger_provider = TracerProvider(), LoggerProvider()
@@ -119,16 +126,27 @@ def _observed(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, *, fastapi_hand
     data = DataSeen()
     tracer_provider.add_span_processor(data)
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
-    with monkeypatch.context() as patch:
-        if fastapi_handler:
-            patch.setattr(routing, "path_only_handler", lambda *_: None)
-        app = create_app(runtime.settings, runtime)
-    # What FastAPI(telemetry={...}) sets, on the app the server runs (a mounted app's telemetry defers to it).
-    app._telemetry.update(tracer_provider=tracer_provider, logger_provider=logger_provider)  # type: ignore[attr-defined]
-    api = next(route.app for route in app.routes if getattr(route, "path", "") == API)  # type: ignore[attr-defined]
-    routes = [route for route in api.routes if isinstance(route, TransactionalRoute)]
-    with TestClient(app) as client:
-        yield Observed(client, spans, logs, data, routes)
+    built: set[str] = set()
+    choose = routing.path_only_handler
+
+    def recorded(dependant: Any, endpoint: Any) -> Any:
+        handler = None if fastapi_handler else choose(dependant, endpoint)
+        if handler is not None:
+            built.add(dependant.path)
+        return handler
+
+    with ExitStack() as stack:
+        with monkeypatch.context() as patch:
+            patch.setattr(routing, "path_only_handler", recorded)
+            app = create_app(runtime.settings, runtime)
+            # What FastAPI(telemetry={...}) sets, on the app the server runs (a mounted app's defers to it).
+            app._telemetry.update(tracer_provider=tracer_provider, logger_provider=logger_provider)  # type: ignore[attr-defined]
+            client = stack.enter_context(TestClient(app))
+            for path in _CONSOLE:  # every handler built while the choice is this app's
+                client.get(path, follow_redirects=False)
+        api = next(route.app for route in app.routes if getattr(route, "path", "") == API)  # type: ignore[attr-defined]
+        routes = [route for route in api.routes if isinstance(route, TransactionalRoute)]
+        yield Observed(client, spans, logs, data, routes, built)
 
 
 @pytest.fixture
@@ -146,7 +164,9 @@ def test_which_routes_run_without_fastapis_handler(served: Observed, on_fastapi:
     # The finding and its details take their ID and answer a response; the list (a query FastAPI reads), a
     # comment (a body) and an MSP account's finding (a dependency FastAPI solves) keep FastAPI's handler.
     assert path_only == {("/org/findings/{finding_id}", "GET"), ("/org/findings/{finding_id}/details", "GET")}
-    assert not any(route.path_only for route in on_fastapi.routes)
+    # The console's pages that take nothing but the request (two redirects), included in the console's app.
+    assert served.built == {"/org/findings/{finding_id}", "/org/findings/{finding_id}/details", "/settings", "/msp"}
+    assert not any(route.path_only for route in on_fastapi.routes) and not on_fastapi.built
 
 
 _IDS = [
@@ -190,8 +210,14 @@ def test_the_same_answers_errors_spans_and_logs_as_fastapis_handler(
                 ours, theirs = served.send(method, url, headers), on_fastapi.send(method, url, headers)
                 assert ours == theirs, (method, url)
                 compared[ours["status"]] = compared.get(ours["status"], 0) + 1
-    # Not only refusals: answers, validation errors (with their telemetry) and the contract's 404 were compared.
-    assert compared[200] >= 20 and compared[400] >= 40 and compared[404] >= 4
+    for page in _CONSOLE:
+        for query in ("", "?x=1"):
+            ours, theirs = served.send("GET", page + query, {}), on_fastapi.send("GET", page + query, {})
+            assert ours == theirs, page + query
+            compared[ours["status"]] = compared.get(ours["status"], 0) + 1
+    # Not only refusals: answers, validation errors (with their telemetry), the contract's 404 and the console's
+    # redirects were compared.
+    assert compared[200] >= 20 and compared[400] >= 40 and compared[404] >= 4 and compared[303] == 4
     failed = served.send("GET", f"{API}/org/findings/not-a-uuid", tenant.rw.headers)
     assert [log[0] for log in failed["logs"]] == ["fastapi.validation.failed"]
     assert {span[0] for span in failed["spans"]} >= {"fastapi.dependencies"}
@@ -313,3 +339,19 @@ def test_a_validation_error_is_fastapis_with_its_endpoint_context(monkeypatch: p
     assert ours == theirs
     assert [status for status, _ in ours] == [422, 422, 200]
     assert b'"path":"GET /behind/t/{value}"' in ours[0][1] and b'"function":"handler"' in ours[0][1]
+
+
+def test_an_included_routes_own_request_local_dependency_runs_once() -> None:
+    calls: list[str] = []
+
+    @request_local
+    async def counted(request: Request) -> None:
+        calls.append(request.url.path)
+
+    router = APIRouter(route_class=TransactionalRoute)
+    router.get("/t/{value}", dependencies=[Depends(counted)])(_echoing(("value", Annotated[int, Path()])))
+    app = FastAPI()
+    app.include_router(router, prefix="/p")
+    with TestClient(app) as client:
+        assert client.get("/p/t/1").status_code == 200
+    assert calls == ["/p/t/1"]  # the route calls it; FastAPI, which the route leaves it out of, does not

@@ -302,7 +302,7 @@ class TransactionalRoute(APIRoute):
     """Commit before the response leaves, so an acknowledged write is a durable write; a read-only route
     (a GET whose handler is not marked :func:`writes`) reads through a read-only session and closes it."""
 
-    path_only = False  # whether it runs without FastAPI's request handler (core.path_handler), where registered
+    path_only = False  # whether it runs without FastAPI's request handler (core.path_handler) where it was registered
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
@@ -328,7 +328,9 @@ class TransactionalRoute(APIRoute):
             extra["parameters"] = [*documented, *extra.get("parameters", [])]
             kwargs["openapi_extra"] = extra
         super().__init__(path, run, **kwargs)
-        self.dependencies = dependencies  # all of them, for a route registered again from this one (api._mount)
+        # FastAPI's are those it solves (a router including this route adds them to its own); all of them, the
+        # route's request-local ones too, are for a route registered again from this one (api._mount).
+        self.declared_dependencies = dependencies
         # The path's text after its last parameter, which a request's path that matches this route ends with (or
         # with it and a newline, before which the regex's ``$`` also matches), and its text between parameters
         # before that, which such a path holds.
@@ -367,7 +369,7 @@ class TransactionalRoute(APIRoute):
         context = _effective_route_context_var.get()
         included = context is not None and context.original_route is self
         path_only = path_only_handler(context.dependant if included else self.dependant, self.endpoint)
-        if not included:
+        if not included:  # an included route may have another handler for each router that includes it
             self.path_only = path_only is not None
         handler = path_only or super().get_route_handler()
 

@@ -4,8 +4,8 @@ FastAPI's request handler (``fastapi.routing.get_request_handler``) reads the bo
 dependencies and parameters, runs the endpoint and turns its answer into a response. For a route of
 ``core.routing`` that takes nothing from FastAPI but its path parameters and the request (the rest is
 request-local: the route provides it) and answers a ``Response`` itself, all of that comes down to validating
-the path parameters and calling the endpoint, and FastAPI's generality cost a fifth of a finding's
-instructions on SQLite (a response object made for nothing, the query string, the headers and the cookies
+the path parameters and calling the endpoint, and FastAPI's generality cost a sixth of a finding's
+instructions (a response object made for nothing, the query string, the headers and the cookies
 read for no parameter, each path parameter's annotation analysed anew; measured, issue 11).
 
 This handler does only that, through FastAPI's own pieces, so what a client and a deployment see is FastAPI's:
@@ -17,7 +17,9 @@ same data for processors and the same validation-failure log. Those telemetry fu
 ones (nothing public records an operation span); ``tests/core/test_path_handler.py`` compares the answers,
 errors, spans and logs of both handlers, so a FastAPI release that changes them fails there.
 
-A route either qualifies, at registration, or keeps FastAPI's handler: one way to run each route.
+A route qualifies or keeps FastAPI's handler when FastAPI builds its handler: where it is registered, and for
+a route included in a router once per inclusion, from what that inclusion adds (``core.routing``). One way to
+run each route as served.
 """
 
 from __future__ import annotations

@@ -302,8 +302,6 @@ class TransactionalRoute(APIRoute):
     """Commit before the response leaves, so an acknowledged write is a durable write; a read-only route
     (a GET whose handler is not marked :func:`writes`) reads through a read-only session and closes it."""
 
-    path_only = False  # whether it runs without FastAPI's request handler (core.path_handler) where it was registered
-
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
         endpoint = getattr(endpoint, "route_endpoint", endpoint)  # a route re-registered elsewhere (api._mount)
@@ -369,8 +367,6 @@ class TransactionalRoute(APIRoute):
         context = _effective_route_context_var.get()
         included = context is not None and context.original_route is self
         path_only = path_only_handler(context.dependant if included else self.dependant, self.endpoint)
-        if not included:  # an included route may have another handler for each router that includes it
-            self.path_only = path_only is not None
         handler = path_only or super().get_route_handler()
 
         async def run(request: Request) -> Response:

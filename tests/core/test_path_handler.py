@@ -31,7 +31,7 @@ from fastapi import (
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import SecurityScopes
 from fastapi.telemetry import get_telemetry_data
 from fastapi.testclient import TestClient
@@ -41,10 +41,11 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.orm import Session
+from starlette.routing import Mount
 
 from openmira.app import create_app
 from openmira.core import routing
-from openmira.core.path_handler import path_parameters
+from openmira.core.path_handler import path_only_app, path_parameters
 from openmira.core.request_local import request_local
 from openmira.core.routing import TransactionalRoute
 from openmira.runtime import Runtime
@@ -171,6 +172,21 @@ def test_which_routes_run_without_fastapis_handler(served: Observed, on_fastapi:
     # (The API's routes are registered on the API itself: their paths are without its prefix.)
     assert served.built == {"/org/findings/{finding_id}", "/org/findings/{finding_id}/details", "/settings", "/msp"}
     assert not on_fastapi.built
+    # Registered where they are served, the API's two are served by core.path_handler's app too (the console's
+    # pages by the app FastAPI builds for their inclusion).
+    assert _on_path_only_app(served.client.app) == {"/org/findings/{finding_id}", "/org/findings/{finding_id}/details"}
+    assert not _on_path_only_app(on_fastapi.client.app)
+
+
+def _on_path_only_app(app: Any) -> set[str]:
+    """The paths of the routes of ``app`` and the apps mounted in it that core.path_handler's app serves."""
+    found: set[str] = set()
+    for route in getattr(app, "routes", ()):  # a mounted app may have none (static files)
+        if isinstance(route, Mount):
+            found |= _on_path_only_app(route.app)
+        elif getattr(getattr(route, "app", None), "__qualname__", "").startswith(path_only_app.__qualname__):
+            found.add(route.path)
+    return found
 
 
 _IDS = [
@@ -367,3 +383,49 @@ def test_an_included_routes_own_request_local_dependency_runs_once() -> None:
     with TestClient(app) as client:
         assert client.get("/p/t/1").status_code == 200
     assert calls == ["/p/t/1"]  # the route calls it; FastAPI, which the route leaves it out of, does not
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refused(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse(f"refused {request.url.path} {exc}", status_code=409, headers={"x-refused": "1"})
+
+
+async def _raising(request: Request, value: str) -> Response:
+    """Fails in the way its path asks: before answering, or while its answer is sent."""
+    if value == "teapot":
+        raise HTTPException(418, "short and stout", headers={"x-pot": "tea"})
+    if value == "refused":
+        raise _Refused("by the handler")
+    if value == "broken":
+        raise RuntimeError("unexpected")
+
+    async def body() -> Any:
+        yield b"first "
+        raise _Refused("mid-answer")  # handled, but the answer has started: an error either way
+
+    return StreamingResponse(body()) if value == "streamed" else PlainTextResponse(value)
+
+
+def test_the_handlers_exceptions_are_answered_as_by_fastapis_request_response(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served by core.path_handler's app, a route's exceptions reach the app's exception handlers through its
+    ExceptionMiddleware, not FastAPI's layer around the route: the same answers either way."""
+    answers = []
+    for fastapi_handler in (False, True):
+        with _handlers_built(monkeypatch, fastapi_handler=fastapi_handler):
+            app = _app(("/t/{value}", _raising), exception_handlers={_Refused: _refused})
+        assert (_on_path_only_app(app) == {"/t/{value}"}) is not fastapi_handler
+        seen = []
+        with TestClient(app, raise_server_exceptions=False) as client:
+            for value in ("fine", "teapot", "refused", "broken", "x" * 40):
+                response = client.get(f"/t/{value}")
+                seen.append((response.status_code, sorted(response.headers.items()), response.content))
+        with TestClient(app) as client, pytest.raises(RuntimeError, match="response already started") as raised:
+            client.get("/t/streamed")
+        seen.append(repr(raised.value.__cause__))
+        answers.append(seen)
+    ours, theirs = answers
+    assert ours == theirs
+    assert [answer[0] for answer in ours[:5]] == [200, 418, 409, 500, 200]

@@ -57,7 +57,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
-from openmira.core.path_handler import path_only_handler
+from openmira.core.path_handler import path_only_app, path_only_handler
 from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
 from openmira.runtime import runtime_of
@@ -326,6 +326,12 @@ class TransactionalRoute(APIRoute):
             extra["parameters"] = [*documented, *extra.get("parameters", [])]
             kwargs["openapi_extra"] = extra
         super().__init__(path, run, **kwargs)
+        # Served where it is registered, a path-only route skips what FastAPI's request_response adds for nothing
+        # (core.path_handler; its handler is built again for this, once). An included route is served by the app
+        # FastAPI builds for its inclusion; a route with a body limit of its own keeps FastAPI's, which applies it.
+        path_only = path_only_handler(self.dependant, self.endpoint)
+        if path_only is not None and getattr(self, "max_body_size", None) is None:
+            self.app = path_only_app(self._finishing(path_only))
         # FastAPI's are those it solves (a router including this route adds them to its own); all of them, the
         # route's request-local ones too, are for a route registered again from this one (api._mount).
         self.declared_dependencies = dependencies
@@ -367,7 +373,11 @@ class TransactionalRoute(APIRoute):
         context = _effective_route_context_var.get()
         included = context is not None and context.original_route is self
         path_only = path_only_handler(context.dependant if included else self.dependant, self.endpoint)
-        handler = path_only or super().get_route_handler()
+        return self._finishing(path_only or super().get_route_handler())
+
+    def _finishing(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` as this route runs it: its request's session and connection finished (committed if it
+        answered), a 400 in FastAPI's order, the rate-limit headers on its answer."""
 
         async def run(request: Request) -> Response:
             try:

@@ -429,3 +429,18 @@ def test_the_handlers_exceptions_are_answered_as_by_fastapis_request_response(mo
     ours, theirs = answers
     assert ours == theirs
     assert [answer[0] for answer in ours[:5]] == [200, 418, 409, 500, 200]
+
+
+def test_a_route_with_a_body_limit_of_its_own_keeps_fastapis_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastAPI applies a route's own body limit around the app it builds: such a route keeps that app (and
+    still runs on core.path_handler's handler)."""
+    with _handlers_built(monkeypatch) as built:
+        app = FastAPI()
+        app.router.route_class = TransactionalRoute
+        app.get("/t/{value}", max_body_size=16)(_echoing(_VALUE))
+        app.get("/u/{value}")(_echoing(_VALUE))
+    assert built == {"/t/{value}", "/u/{value}"}
+    assert _on_path_only_app(app) == {"/u/{value}"}
+    with TestClient(app) as client:
+        assert client.get("/t/x").text == "/t/x [('value', 'x')]"
+        assert client.request("GET", "/t/x", content=b"x" * 64).status_code == 413

@@ -331,7 +331,7 @@ class TransactionalRoute(APIRoute):
         # (core.path_handler; its handler is built again for this, once). An included route is served by the app
         # FastAPI builds for its inclusion; a route with a body limit of its own keeps FastAPI's, which applies it.
         path_only = path_only_handler(self.dependant, self.endpoint)
-        if path_only is not None and getattr(self, "max_body_size", None) is None:
+        if path_only is not None and self.max_body_size is None:
             self.app = path_only_app(self._finishing(path_only))
         # FastAPI's are those it solves (a router including this route adds them to its own); all of them, the
         # route's request-local ones too, are for a route registered again from this one (api._mount).

@@ -115,3 +115,48 @@ def test_event_payloads_keep_every_queued_delivery_body_exactly(scratch_url: str
                 assert connection.execute(select(deliveries.c.payload)).scalar_one() == body
         finally:
             engine.dispose()
+
+
+def test_the_default_findings_order_is_read_off_an_index(scratch_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0013: the default list order (newest first, the finding ID breaking ties) has an index in its own
+    directions, on both databases; SQLite then reads a page in that order without sorting it again."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from openmira.core.paging import parse_order
+    from openmira.findings import listing
+
+    definitions = {
+        "sqlite": "SELECT sql FROM sqlite_master WHERE name = :name",
+        "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = :name",
+    }
+    for url in (f"sqlite:///{tmp_path / 'i.db'}", scratch_url):
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            dialect = engine.dialect.name
+            with engine.connect() as connection:
+                newest = connection.execute(text(definitions[dialect]), {"name": "ix_findings_org_newest"}).scalar()
+                old = connection.execute(text(definitions[dialect]), {"name": "ix_findings_org_created"}).scalar()
+                assert newest is not None and "(org_id, created DESC, id)" in newest and old is None
+                if dialect == "sqlite":
+                    order = parse_order(None, listing.ORDER_FIELDS, default=listing.DEFAULT_ORDER)
+                    compiled = listing._page_statement(1, (), order).compile(engine)
+                    sql = compiled.string.replace("__[POSTCOMPILE_limit]", "50").replace("__[POSTCOMPILE_offset]", "0")
+                    values = {"org_0": uuid.uuid4().hex, "coalesce_2": 0}
+                    plan = connection.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + sql,
+                        tuple(values[name] for name in compiled.positiontup if name not in ("limit", "offset")),
+                    ).all()
+                    steps = [row[-1] for row in plan]
+                    assert any("ix_findings_org_newest" in step for step in steps), steps
+                    assert not any("TEMP B-TREE" in step for step in steps), steps
+            config = alembic_config()
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.downgrade(config, "0012")
+            with engine.connect() as connection:
+                assert connection.execute(text(definitions[dialect]), {"name": "ix_findings_org_created"}).scalar()
+        finally:
+            engine.dispose()

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmira.db.base import Base, utcnow
@@ -42,8 +42,7 @@ class Finding(Base):
     # ``total_items`` counts the same predicate. Each index leads with ``org_id`` so a list, its
     # count and a filter on the second column are range scans of one organization's slice (the
     # count an index-only scan), never a table scan across tenants:
-    # - the default order (newest first, the ID breaking ties) as read: (org_id, created DESC, id), which serves
-    #   created windows too; modified windows and order: (org_id, modified, id);
+    # - default order (created) and modified windows / order: (org_id, created|modified, id);
     # - the enum filters analysts combine with the default order: status, priority, type,
     #   resolution, each followed by created so "open P1s, newest first" is one index range;
     # - name eq/in and order by name: (org_id, name);
@@ -52,7 +51,7 @@ class Finding(Base):
     # Substring and regex filters on name scan the organization's rows (a trigram index would need a
     # PostgreSQL extension; not worth it for an optional filter).
     __table_args__ = (
-        Index("ix_findings_org_newest", "org_id", text("created DESC"), "id"),
+        Index("ix_findings_org_created", "org_id", "created", "id"),
         Index("ix_findings_org_modified", "org_id", "modified", "id"),
         Index("ix_findings_org_status_created", "org_id", "status", "created"),
         Index("ix_findings_org_priority_created", "org_id", "priority", "created"),

@@ -1,7 +1,7 @@
-"""On SQLite (the embedded default, whose database gets no planner statistics), a filtered list in the default
-order reads the organization's rows through its filter's index, never the whole organization filtered row by
-row: an index that served the default order without a sort made SQLite walk it for selective filters too (a
-status filter with no match went from 29 µs to 2.7 ms at 10k findings; docs/decisions.md, round 15)."""
+"""On SQLite (the embedded default), a filtered list in the default order reads the organization's rows through
+its filter's index, never the whole organization filtered row by row: an index that served the default order
+without a sort made SQLite walk it for selective filters too (a status filter with no match went from 29 µs to
+2.7 ms at 10k findings; docs/decisions.md, round 15)."""
 
 from __future__ import annotations
 

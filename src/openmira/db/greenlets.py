@@ -3,8 +3,8 @@
 A read through SQLAlchemy's asyncio engine runs its synchronous code in a greenlet whose database waits hand
 the waiting to the event loop (``sqlalchemy.util.await_``). SQLAlchemy's ``greenlet_spawn`` makes a greenlet for
 every call; making one and ending it (on Python 3.11 with the first chunk of its frame stack, mapped and unmapped
-with it, its pages faulted in anew) cost a PostgreSQL read on the loop about 25 µs of the process's CPU, more
-than the read's own work in SQLAlchemy and asyncpg (about a tenth of a served finding; measured, issue 11).
+with it, its pages faulted in anew) cost a PostgreSQL read on the loop about a third of its CPU (26 of 79 µs,
+about a tenth of a served finding; measured, issue 11).
 :func:`run_in_greenlet` does what ``greenlet_spawn`` does, in a greenlet that then waits for the next work.
 
 A kept greenlet holds nothing of the work it ran (its function, result or error, context) while it waits. The
@@ -23,7 +23,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 
 T = TypeVar("T")
 
-KEPT = 64  # per thread: more than the reads that run at once (core.routing's turns)
+KEPT = 64  # per thread; with the default turns (core.routing), more than the reads that run at once
 _DONE = object()  # what a greenlet answers its driver when the work has ended (its outcome is in the box)
 _kept = threading.local()
 

@@ -24,7 +24,7 @@ from greenlet import GreenletExit, getcurrent, greenlet
 T = TypeVar("T")
 
 KEPT = 64  # per thread; with the default turns (core.routing), more than the reads that run at once
-_DONE = object()  # what a greenlet answers its driver when the work has ended (its outcome is in the box)
+_DONE = object()  # what a greenlet answers its driver when the work has ended (its outcome is in its _Outcome)
 _kept = threading.local()
 
 

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, bindparam, create_engine, event, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
 
 from openmira.auth.scope import scope_values
 from openmira.credentials.service import _GRANT
+from openmira.db.greenlets import run_in_greenlet
 from openmira.db.reads import _prepare, execute_core
 from openmira.db.session import ReadConnection, make_async_read_engine, make_engine, make_read_engine
 from openmira.demo.seed import org_identity, seed_orgs
@@ -123,7 +123,7 @@ def test_rows_are_what_sqlalchemy_gives_on_the_read_paths(
     async def on_the_loop() -> list[list[Any]]:
         try:
             reader = ReadConnection(make_read_engine(async_engine.sync_engine))
-            return await greenlet_spawn(read_all, reader)
+            return await run_in_greenlet(lambda: read_all(reader))
         finally:
             await async_engine.dispose()
 
@@ -262,7 +262,7 @@ def test_a_dead_connection_of_the_loops_read_engine_is_invalidated_and_replaced(
 
     async def run() -> None:
         try:
-            await greenlet_spawn(reads)
+            await run_in_greenlet(reads)
         finally:
             await async_engine.dispose()
 
@@ -314,14 +314,14 @@ def test_the_loops_read_engine_ends_a_failed_or_cancelled_read_as_sqlalchemy_doe
 
     async def run() -> tuple[int, int, int, int]:
         try:
-            pid, same = await greenlet_spawn(failing)
-            before = await greenlet_spawn(new_read_backend)  # the pool's one backend, before the sleep
-            task = asyncio.ensure_future(greenlet_spawn(sleeping))
+            pid, same = await run_in_greenlet(failing)
+            before = await run_in_greenlet(new_read_backend)  # the pool's one backend, before the sleep
+            task = asyncio.ensure_future(run_in_greenlet(sleeping))
             await asyncio.sleep(0.5)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            fresh = await asyncio.wait_for(greenlet_spawn(new_read_backend), 10)
+            fresh = await asyncio.wait_for(run_in_greenlet(new_read_backend), 10)
             return pid, same, before, fresh
         finally:
             await async_engine.dispose()

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, insert, literal, literal_column, select, text, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
 
 from openmira.core.routing import DbReader, DbSession, TransactionalRoute, run_read, writes
+from openmira.db.greenlets import run_in_greenlet
 from openmira.db.reads import execute_core
 from openmira.db.session import LoopConnection, ReadConnection, Reader, ensure_transaction, make_read_engine
 from openmira.orgs.models import Organization
@@ -336,7 +336,7 @@ def test_the_loops_reads_are_autocommit_and_a_transaction_they_take_ends_with_th
                     fourth.close()
                 return seen
 
-            return await greenlet_spawn(requests)
+            return await run_in_greenlet(requests)
 
     first, in_transaction, second, fourth = asyncio.run(run())
     pid, default = first[0], first[2]

@@ -52,13 +52,13 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
 from openmira.core.path_handler import path_only_app, path_only_handler
 from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
+from openmira.db.greenlets import run_in_greenlet
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
 from openmira.runtime import runtime_of
 
@@ -89,9 +89,10 @@ async def _in_db_thread(work: Callable[..., T], *args: Any) -> T:
 
 
 async def _on_db_turn(work: Callable[[], T], *, long: bool) -> T:
-    """Run ``work`` on the loop, in a greenlet (its database waits yield to the loop), in a turn of the same
-    limiter as the database threads (long reads: of the default one): with every request's reads at once,
-    32 connections on PostgreSQL gave fewer answers a second and a p99 twice as long (measured, issue 11).
+    """Run ``work`` on the loop, in a greenlet (its database waits yield to the loop; ``db.greenlets``), in a
+    turn of the same limiter as the database threads (long reads: of the default one): with every request's
+    reads at once, 32 connections on PostgreSQL gave fewer answers a second and a p99 twice as long (measured,
+    issue 11).
 
     A free turn is taken at once: ``async with`` a limiter always yields to the loop first (anyio's
     checkpoint), a turn of the loop per read for nothing (3-4% of a finding's CPU); the read itself yields
@@ -102,7 +103,7 @@ async def _on_db_turn(work: Callable[[], T], *, long: bool) -> T:
     except WouldBlock:
         await limiter.acquire()
     try:
-        return await greenlet_spawn(work)
+        return await run_in_greenlet(work)
     finally:
         limiter.release()
 

@@ -1,0 +1,93 @@
+"""Synchronous database work run on the event loop, in greenlets kept from one read to the next.
+
+A read through SQLAlchemy's asyncio engine runs its synchronous code in a greenlet whose database waits hand
+the waiting to the event loop (``sqlalchemy.util.await_``). SQLAlchemy's ``greenlet_spawn`` makes a greenlet for
+every call; making one and ending it (on Python 3.11 with the first chunk of its frame stack, mapped and unmapped
+with it, its pages faulted in anew) cost a PostgreSQL read on the loop about 25 µs of the process's CPU, more
+than the read's own work in SQLAlchemy and asyncpg (about a tenth of a served finding; measured, issue 11).
+:func:`run_in_greenlet` does what ``greenlet_spawn`` does, in a greenlet that then waits for the next work.
+
+A kept greenlet holds nothing of the work it ran (its function, result or error, context) while it waits. The
+greenlets are kept per thread (a greenlet runs in the thread that made it), as many as ran at once there, up to
+:data:`KEPT`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from greenlet import GreenletExit, getcurrent, greenlet
+
+T = TypeVar("T")
+
+KEPT = 64  # per thread: more than the reads that run at once (core.routing's turns)
+_DONE = object()  # what a greenlet answers its driver when the work has ended (its outcome is in the box)
+_kept = threading.local()
+
+
+class _Outcome:
+    """Where a greenlet leaves its work's result or error for the driver."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class _Worker(greenlet):  # type: ignore[misc]
+    # SQLAlchemy's await_ runs only in a greenlet that carries this mark, as greenlet_spawn's greenlets do.
+    __sqlalchemy_greenlet_provider__ = True
+
+
+def _serve() -> None:
+    # Started with no work (what a greenlet is started with, it keeps until it ends), it waits for each.
+    work: Callable[[], Any] | None = None
+    outcome: _Outcome | None = None
+    while True:
+        work = outcome = None  # nothing of the last work kept while the greenlet waits for the next
+        work, outcome = getcurrent().parent.switch(_DONE)
+        assert work is not None and outcome is not None
+        try:
+            outcome.value = work()
+        except GreenletExit:
+            raise  # the greenlet is being collected mid-work (its driver is gone): let it end
+        except BaseException as exc:  # the driver raises it: a cancellation and an exit too
+            outcome.error = exc
+
+
+async def run_in_greenlet(work: Callable[[], T]) -> T:
+    """Run ``work`` in a greenlet in which SQLAlchemy's ``await_`` waits on this event loop; its result, or its
+    error raised here. An error or a cancellation while it waits is raised in ``work`` where it waits, as
+    ``greenlet_spawn`` raises it."""
+    driver = getcurrent()
+    kept: list[_Worker] | None = getattr(_kept, "workers", None)
+    if kept is None:
+        kept = _kept.workers = []
+    if kept:
+        worker = kept.pop()
+        if worker.parent is not driver:  # a loop run in another greenlet of this thread
+            worker.parent = driver
+    else:
+        worker = _Worker(_serve, driver)
+        worker.switch()  # to where it waits for work
+    worker.gr_context = driver.gr_context  # the caller's context variables (the request's ID), as greenlet_spawn
+    outcome = _Outcome()
+    result = worker.switch(work, outcome)
+    while result is not _DONE:
+        try:
+            value = await result
+        except BaseException:
+            result = worker.throw(*sys.exc_info())
+        else:
+            result = worker.switch(value)
+    worker.gr_context = None
+    if len(kept) < KEPT:
+        kept.append(worker)
+    if outcome.error is not None:
+        error, outcome.error = outcome.error, None
+        raise error
+    return outcome.value  # type: ignore[no-any-return]

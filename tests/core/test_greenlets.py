@@ -1,0 +1,172 @@
+"""``db.greenlets.run_in_greenlet``: SQLAlchemy's ``greenlet_spawn`` in greenlets kept from one work to the next.
+What the work sees (its waits on the loop, errors and cancellations raised where it waits, the caller's context
+variables) is what ``greenlet_spawn`` gives it; a kept greenlet serves the next work and holds nothing of the last.
+(The database reads themselves run through it in tests/core/test_core_reads.py and the whole PostgreSQL suite.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from greenlet import getcurrent
+from sqlalchemy.util import await_, greenlet_spawn
+
+from openmira.db import greenlets
+from openmira.db.greenlets import KEPT, run_in_greenlet
+
+Spawn = Callable[[Callable[[], Any]], Awaitable[Any]]
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+@pytest.fixture(autouse=True)
+def _none_kept() -> None:
+    """This thread's kept greenlets start empty (the ones dropped end as a collected greenlet ends)."""
+    greenlets._kept.workers = []
+
+
+async def _later(value: Any, *, fail: bool = False) -> Any:
+    await asyncio.sleep(0.001)  # a real wait on the loop
+    if fail:
+        raise LookupError(value)
+    return value
+
+
+def _scenario(spawn: Spawn) -> list[Any]:
+    """What a work sees, run by ``spawn``: waits, errors raised where it waits, context variables both ways."""
+
+    def waits() -> list[Any]:
+        seen: list[Any] = [await_(_later(1)), await_(_later("two")), request_id.get()]
+        try:
+            await_(_later("missing", fail=True))
+        except LookupError as exc:
+            seen.append(("caught", exc.args))
+        request_id.set("set by the work")
+        return seen
+
+    def fails() -> None:
+        await_(_later(3))
+        raise KeyError("from the work")
+
+    async def run() -> list[Any]:
+        request_id.set("the caller's")
+        result = await spawn(waits)
+        after = request_id.get()  # the work ran in the caller's context, as greenlet_spawn runs it
+        with pytest.raises(KeyError, match="from the work"):
+            await spawn(fails)
+        return [result, after, await spawn(lambda: "no wait")]
+
+    return asyncio.run(run())
+
+
+def test_a_work_sees_what_greenlet_spawn_gives_it() -> None:
+    ours = _scenario(run_in_greenlet)
+    assert ours == _scenario(lambda work: greenlet_spawn(work))
+    assert ours == [[1, "two", "the caller's", ("caught", ("missing",))], "set by the work", "no wait"]
+
+
+def test_a_greenlet_serves_the_next_work_and_concurrent_works_have_their_own() -> None:
+    async def run() -> tuple[list[Any], list[Any]]:
+        one_by_one = [await run_in_greenlet(getcurrent) for _ in range(3)]
+
+        def waiting() -> Any:
+            await_(asyncio.sleep(0.01))
+            return getcurrent()
+
+        at_once = await asyncio.gather(*(run_in_greenlet(waiting) for _ in range(5)))
+        return one_by_one, at_once
+
+    one_by_one, at_once = asyncio.run(run())
+    assert len({id(g) for g in one_by_one}) == 1 and one_by_one[0] is not getcurrent()
+    assert len({id(g) for g in at_once}) == 5  # each work waited in its own greenlet
+    assert one_by_one[0] in at_once  # the kept one among them
+
+
+def test_a_cancelled_work_is_cancelled_where_it_waits_and_its_greenlet_serves_again() -> None:
+    seen: list[str] = []
+
+    def waiting_long() -> None:
+        try:
+            await_(asyncio.sleep(30))
+        except asyncio.CancelledError:
+            seen.append("cancelled where it waited")
+            raise
+        finally:
+            seen.append("cleaned up")
+
+    async def run() -> tuple[Any, Any]:
+        task = asyncio.ensure_future(run_in_greenlet(waiting_long))
+        await asyncio.sleep(0.05)
+        first = greenlets._kept.workers  # the cancelled work's greenlet is busy: none kept
+        assert first == []
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        after = list(greenlets._kept.workers)
+        return after, await run_in_greenlet(lambda: (await_(_later("again")), getcurrent()))
+
+    after, (value, served_by) = asyncio.run(run())
+    assert seen == ["cancelled where it waited", "cleaned up"]
+    assert value == "again" and after == [served_by]
+
+
+def _works_run_and_dropped() -> list[weakref.ref[Any]]:
+    """Weak references to what two works (one answering, one failing) and their context were, once run."""
+
+    class Result:
+        pass
+
+    class Failure(Exception):
+        pass
+
+    refs: list[weakref.ref[Any]] = []
+
+    def work() -> Result:
+        await_(asyncio.sleep(0))
+        result = Result()
+        refs.append(weakref.ref(result))
+        return result
+
+    def failing() -> None:
+        error = Failure()
+        refs.append(weakref.ref(error))
+        raise error
+
+    async def run() -> None:
+        assert isinstance(await run_in_greenlet(work), Result)
+        with pytest.raises(Failure):
+            await run_in_greenlet(failing)
+
+    context = contextvars.Context()
+    context.run(asyncio.run, run())
+    return [*refs, weakref.ref(work), weakref.ref(failing), weakref.ref(context)]
+
+
+def test_a_kept_greenlet_holds_nothing_of_the_work_it_ran() -> None:
+    refs = _works_run_and_dropped()
+    gc.collect()
+    assert len(greenlets._kept.workers) == 1  # kept, and referring to none of them
+    assert [ref() for ref in refs] == [None] * 5
+
+
+def test_at_most_kept_greenlets_are_kept_per_thread() -> None:
+    def waiting() -> None:
+        await_(asyncio.sleep(0.01))
+
+    async def run() -> None:
+        await asyncio.gather(*(run_in_greenlet(waiting) for _ in range(KEPT + 5)))
+
+    asyncio.run(run())
+    assert len(greenlets._kept.workers) == KEPT
+
+    # Another thread's loop keeps its own (a greenlet runs only in the thread that made it).
+    found: list[Any] = []
+    thread = threading.Thread(target=lambda: found.append(asyncio.run(run_in_greenlet(getcurrent))))
+    thread.start()
+    thread.join()
+    assert found and found[0] not in greenlets._kept.workers

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import sys
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from greenlet import getcurrent
+from greenlet import GreenletExit, getcurrent, greenlet
 from sqlalchemy.util import await_, greenlet_spawn
 
 from openmira.db import greenlets
@@ -53,13 +54,22 @@ def _scenario(spawn: Spawn) -> list[Any]:
         await_(_later(3))
         raise KeyError("from the work")
 
+    def reads_the_id() -> str:
+        await_(_later(None))
+        return request_id.get()
+
+    async def another_request(value: str) -> str:
+        request_id.set(value)
+        return await spawn(reads_the_id)  # by then a kept greenlet, which a previous work ran in
+
     async def run() -> list[Any]:
         request_id.set("the caller's")
         result = await spawn(waits)
         after = request_id.get()  # the work ran in the caller's context, as greenlet_spawn runs it
         with pytest.raises(KeyError, match="from the work"):
             await spawn(fails)
-        return [result, after, await spawn(lambda: "no wait")]
+        others = await asyncio.gather(*(asyncio.create_task(another_request(f"request {n}")) for n in range(3)))
+        return [result, after, await spawn(lambda: "no wait"), others, await spawn(reads_the_id)]
 
     return asyncio.run(run())
 
@@ -67,7 +77,13 @@ def _scenario(spawn: Spawn) -> list[Any]:
 def test_a_work_sees_what_greenlet_spawn_gives_it() -> None:
     ours = _scenario(run_in_greenlet)
     assert ours == _scenario(lambda work: greenlet_spawn(work))
-    assert ours == [[1, "two", "the caller's", ("caught", ("missing",))], "set by the work", "no wait"]
+    assert ours == [
+        [1, "two", "the caller's", ("caught", ("missing",))],
+        "set by the work",
+        "no wait",
+        ["request 0", "request 1", "request 2"],  # each work in its caller's context, kept greenlet or not
+        "set by the work",
+    ]
 
 
 def test_a_greenlet_serves_the_next_work_and_concurrent_works_have_their_own() -> None:
@@ -138,20 +154,22 @@ def _works_run_and_dropped() -> list[weakref.ref[Any]]:
         raise error
 
     async def run() -> None:
+        held = Result()  # what the request's context holds (asyncio runs the task in a copy of the context)
+        request_id.set(held)  # type: ignore[arg-type]
+        refs.append(weakref.ref(held))
         assert isinstance(await run_in_greenlet(work), Result)
         with pytest.raises(Failure):
             await run_in_greenlet(failing)
 
-    context = contextvars.Context()
-    context.run(asyncio.run, run())
-    return [*refs, weakref.ref(work), weakref.ref(failing), weakref.ref(context)]
+    asyncio.run(run())
+    return [*refs, weakref.ref(work), weakref.ref(failing)]
 
 
 def test_a_kept_greenlet_holds_nothing_of_the_work_it_ran() -> None:
     refs = _works_run_and_dropped()
     gc.collect()
     assert len(greenlets._kept.workers) == 1  # kept, and referring to none of them
-    assert [ref() for ref in refs] == [None] * 5
+    assert [ref() for ref in refs] == [None] * 5  # the context's object, the result, the error, both works
 
 
 def test_at_most_kept_greenlets_are_kept_per_thread() -> None:
@@ -170,3 +188,53 @@ def test_at_most_kept_greenlets_are_kept_per_thread() -> None:
     thread.start()
     thread.join()
     assert found and found[0] not in greenlets._kept.workers
+
+
+def test_a_work_that_ends_its_greenlet_is_an_error_and_the_next_work_runs() -> None:
+    def ends() -> None:
+        raise GreenletExit("from the work")  # what only a collected greenlet should see
+
+    async def run() -> str:
+        with pytest.raises(RuntimeError, match="ended its greenlet"):
+            await run_in_greenlet(ends)
+        assert greenlets._kept.workers == []  # a dead greenlet is not kept
+        return await run_in_greenlet(lambda: await_(_later("next")))
+
+    assert asyncio.run(run()) == "next"
+
+
+def test_a_greenlet_collected_mid_work_ends_even_if_the_works_clean_up_fails() -> None:
+    """greenlet throws GreenletExit into a greenlet collected while it waits (its driver gone): the greenlet
+    must end, whatever the work's clean-up raises meanwhile, or it would live on with all it holds."""
+    seen: list[str] = []
+
+    def work() -> None:
+        try:
+            getcurrent().parent.switch("an awaitable")  # as await_ waits: in the driver, which never comes back
+        except GreenletExit:
+            seen.append("told to end")
+            raise RuntimeError("clean-up failed") from None  # its context is still the GreenletExit
+
+    worker = greenlets._Worker(greenlets._serve, getcurrent())
+    worker.switch()
+    assert worker.switch(work, greenlets._Outcome()) == "an awaitable"
+    ref = weakref.ref(worker)
+    unraisable: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "unraisablehook", lambda hook: unraisable.append(repr(hook.exc_value)))
+        del worker
+        gc.collect()
+    assert seen == ["told to end"] and ref() is None  # ended and freed
+    assert unraisable == ["RuntimeError('clean-up failed')"]  # reported as greenlet_spawn's greenlet's would be
+
+
+def test_a_kept_greenlet_serves_a_loop_run_in_another_greenlet_of_the_thread() -> None:
+    def waiting() -> Any:
+        await_(asyncio.sleep(0))
+        return getcurrent()
+
+    driver = greenlet(lambda: asyncio.run(run_in_greenlet(waiting)))
+    first = driver.switch()
+    assert driver.dead and first.parent is driver
+    again = asyncio.run(run_in_greenlet(waiting))  # from this greenlet now: the same one, its parent changed
+    assert again is first and again.parent is getcurrent()

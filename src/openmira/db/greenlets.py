@@ -53,10 +53,24 @@ def _serve() -> None:
         assert work is not None and outcome is not None
         try:
             outcome.value = work()
-        except GreenletExit:
-            raise  # the greenlet is being collected mid-work (its driver is gone): let it end
         except BaseException as exc:  # the driver raises it: a cancellation and an exit too
+            if _ends_the_greenlet(exc):
+                raise
             outcome.error = exc
+
+
+def _ends_the_greenlet(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, the ``GreenletExit`` that greenlet throws into a greenlet
+    collected mid-work (its driver gone; a work's clean-up may raise another error meanwhile): the greenlet must
+    then end, as ``greenlet_spawn``'s would. (A work that swallows it cannot be ended; none of SQLAlchemy's does.)"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, GreenletExit):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 async def run_in_greenlet(work: Callable[[], T]) -> T:
@@ -78,6 +92,8 @@ async def run_in_greenlet(work: Callable[[], T]) -> T:
     outcome = _Outcome()
     result = worker.switch(work, outcome)
     while result is not _DONE:
+        if worker.dead:  # the work raised GreenletExit itself: greenlet ended the greenlet and answered it
+            raise RuntimeError(f"{work!r} ended its greenlet (it raised {result!r})")
         try:
             value = await result
         except BaseException:

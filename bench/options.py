@@ -38,6 +38,7 @@ class Options:
     prism: bool = True
     memory: bool = False
     memory_requests: tuple[int, ...] = MEMORY_REQUESTS
+    keep_cpus_awake: bool = True
     wrk: str = "wrk"
 
 
@@ -106,6 +107,10 @@ def parser() -> argparse.ArgumentParser:
         "--memory-requests", type=_csv, default=[str(n) for n in MEMORY_REQUESTS],
         help="list-request counts at which --memory reads the RSS [2k,200k]",
     )
+    p.add_argument(
+        "--let-cpus-idle", action="store_true",
+        help="do not hold idle CPUs awake (/dev/cpu_dma_latency at 0, bench/awake.py) while measuring",
+    )
     p.add_argument("--markdown", help="also write the result tables to this Markdown file")
     p.add_argument(
         "--openmira-src",
@@ -149,4 +154,5 @@ def parse(argv: list[str] | None = None) -> Options:
         prism=not args.no_prism,
         memory=args.memory,
         memory_requests=memory_requests,
+        keep_cpus_awake=not args.let_cpus_idle,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import memory, prism, servers, wrk
+from bench import awake, memory, prism, servers, wrk
 from bench.databases import database
 from bench.dataset import Dataset, KeyPair, build
 from bench.memory import MemoryResult
@@ -82,6 +82,7 @@ class Run:
     floors: dict[tuple[str, int, str, int], list[tuple[int, WrkResult]]] = field(default_factory=dict)
     prism_binary: str | None = None
     prism_checked: bool = False
+    cpus_awake: bool = False  # idle CPUs kept polling (bench/awake.py)
 
 
 def _token(base_url: str, pair: KeyPair) -> str:
@@ -297,6 +298,15 @@ def _measure_memory(run: Run, dataset: Dataset, backend: str, log: Log) -> None:
 
 def execute(options: Options, log: Log = print) -> Run:
     run = Run(options)
+    with ExitStack() as stack:
+        if options.keep_cpus_awake:
+            run.cpus_awake = stack.enter_context(awake.cpus_awake(log))
+        _measure_all(run, log)
+    return run
+
+
+def _measure_all(run: Run, log: Log) -> None:
+    options = run.options
     for backend in options.backends:
         for size in options.sizes:
             started = time.monotonic()
@@ -311,4 +321,3 @@ def execute(options: Options, log: Log = print) -> Run:
                         _complete(run, dataset, workers, pending, bodies, log)
                 if options.memory:
                     _measure_memory(run, dataset, backend, log)
-    return run

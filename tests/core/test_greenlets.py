@@ -6,6 +6,7 @@ variables) is what ``greenlet_spawn`` gives it; a kept greenlet serves the next 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import sys
@@ -172,6 +173,45 @@ def test_a_kept_greenlet_holds_nothing_of_the_work_it_ran() -> None:
     assert [ref() for ref in refs] == [None] * 5  # the context's object, the result, the error, both works
 
 
+def test_a_failed_works_error_and_frames_go_without_the_collector() -> None:
+    """As with greenlet_spawn, a failed work's error leaves no reference cycle: its traceback (the work's frames
+    and their locals: a connection, a cursor, the values) goes as soon as the caller drops the error."""
+
+    class Held:
+        pass
+
+    class Failure(ValueError):
+        pass
+
+    refs: list[weakref.ref[Any]] = []
+
+    def failure() -> Failure:
+        error = Failure("failed")
+        refs.append(weakref.ref(error))
+        return error
+
+    def failing() -> None:
+        held = Held()  # what a work's frame holds
+        refs.append(weakref.ref(held))
+        await_(asyncio.sleep(0))
+        raise failure()  # not held by a local of this frame: that would be a cycle of the work's own
+
+    async def run() -> None:
+        with contextlib.suppress(Failure):
+            await run_in_greenlet(failing)
+
+    loop = asyncio.new_event_loop()
+    gc.collect()
+    gc.disable()
+    try:
+        loop.run_until_complete(run())
+        alive = [ref() is not None for ref in refs]
+    finally:
+        gc.enable()
+        loop.close()
+    assert alive == [False, False]
+
+
 def test_at_most_kept_greenlets_are_kept_per_thread() -> None:
     def waiting() -> None:
         await_(asyncio.sleep(0.01))
@@ -203,9 +243,11 @@ def test_a_work_that_ends_its_greenlet_is_an_error_and_the_next_work_runs() -> N
     assert asyncio.run(run()) == "next"
 
 
-def test_a_greenlet_collected_mid_work_ends_even_if_the_works_clean_up_fails() -> None:
+@pytest.mark.parametrize("cause", [None, ValueError("the cause")])
+def test_a_greenlet_collected_mid_work_ends_even_if_the_works_clean_up_fails(cause: BaseException | None) -> None:
     """greenlet throws GreenletExit into a greenlet collected while it waits (its driver gone): the greenlet
-    must end, whatever the work's clean-up raises meanwhile, or it would live on with all it holds."""
+    must end, whatever the work's clean-up raises meanwhile (with a cause of its own too), or it would live on
+    with all it holds."""
     seen: list[str] = []
 
     def work() -> None:
@@ -213,7 +255,7 @@ def test_a_greenlet_collected_mid_work_ends_even_if_the_works_clean_up_fails() -
             getcurrent().parent.switch("an awaitable")  # as await_ waits: in the driver, which never comes back
         except GreenletExit:
             seen.append("told to end")
-            raise RuntimeError("clean-up failed") from None  # its context is still the GreenletExit
+            raise RuntimeError("clean-up failed") from cause  # its context is still the GreenletExit
 
     worker = greenlets._Worker(greenlets._serve, getcurrent())
     worker.switch()

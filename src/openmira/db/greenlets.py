@@ -64,12 +64,15 @@ def _ends_the_greenlet(exc: BaseException) -> bool:
     collected mid-work (its driver gone; a work's clean-up may raise another error meanwhile): the greenlet must
     then end, as ``greenlet_spawn``'s would. (A work that swallows it cannot be ended; none of SQLAlchemy's does.)"""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    chain: list[BaseException] = [exc]
+    while chain:  # both links of each error: one raised "from" another while handling the exit has both
+        current = chain.pop()
+        if id(current) in seen:
+            continue
         if isinstance(current, GreenletExit):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        chain.extend(link for link in (current.__cause__, current.__context__) if link is not None)
     return False
 
 
@@ -105,5 +108,10 @@ async def run_in_greenlet(work: Callable[[], T]) -> T:
         kept.append(worker)
     if outcome.error is not None:
         error, outcome.error = outcome.error, None
-        raise error
+        try:
+            raise error
+        finally:
+            # Else this frame (in the error's traceback) would hold the error: a cycle, which would keep the
+            # work's frames and their locals (a connection, the values) until the collector ran.
+            del error
     return outcome.value  # type: ignore[no-any-return]

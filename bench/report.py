@@ -64,18 +64,10 @@ def machine(run: Run) -> list[str]:
         f"- wrk: 1 thread, {'/'.join(map(str, run.options.connections))} connections, "
         f"{run.options.duration:g} s per measurement after {run.options.warmup:g} s of warm-up, loopback; "
         "wrk and the server share the cores",
-        f"- idle CPUs: {_idle(run)}",
+        f"- idle CPUs: {run.idle_cpus}",
         f"- peers: reference (bench/reference.py, one worker): {'yes' if run.options.reference else 'skipped'}; "
         f"Prism: {_prism(run)}",
     ]
-
-
-def _idle(run: Run) -> str:
-    if run.cpus_awake:
-        return "kept awake (/dev/cpu_dma_latency held at 0, bench/awake.py)"
-    if not run.options.keep_cpus_awake:
-        return "let idle (--let-cpus-idle)"
-    return "may halt (no access to /dev/cpu_dma_latency)"
 
 
 def _prism(run: Run) -> str:

@@ -82,7 +82,7 @@ class Run:
     floors: dict[tuple[str, int, str, int], list[tuple[int, WrkResult]]] = field(default_factory=dict)
     prism_binary: str | None = None
     prism_checked: bool = False
-    cpus_awake: bool = False  # idle CPUs kept polling (bench/awake.py)
+    idle_cpus: str = "let idle (--let-cpus-idle)"  # what held of bench/awake.py's request, for the report
 
 
 def _token(base_url: str, pair: KeyPair) -> str:
@@ -300,7 +300,7 @@ def execute(options: Options, log: Log = print) -> Run:
     run = Run(options)
     with ExitStack() as stack:
         if options.keep_cpus_awake:
-            run.cpus_awake = stack.enter_context(awake.cpus_awake(log))
+            run.idle_cpus = stack.enter_context(awake.cpus_awake(log))
         _measure_all(run, log)
     return run
 

@@ -6,10 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmira.db.base import Base, utcnow
+
+# The condition of ix_findings_org_created_desc: true of every finding, stated only by the unfiltered list's
+# statement (findings.listing._in_default_order), the one statement that may read that index (migration 0013).
+DEFAULT_ORDER_ONLY = "created IS NOT NULL"
 
 
 class Finding(Base):
@@ -48,10 +52,16 @@ class Finding(Base):
     # - name eq/in and order by name: (org_id, name);
     # - the person columns: single-column indexes, which also keep ``ON DELETE SET NULL`` of a
     #   user from scanning every finding.
+    # - the unfiltered list in its default order (created DESC, id): a partial index that only its statement
+    #   can use (migration 0013), so that filtered lists keep their filter's index.
     # Substring and regex filters on name scan the organization's rows (a trigram index would need a
     # PostgreSQL extension; not worth it for an optional filter).
     __table_args__ = (
         Index("ix_findings_org_created", "org_id", "created", "id"),
+        Index(
+            "ix_findings_org_created_desc", "org_id", text("created DESC"), "id",
+            sqlite_where=text(DEFAULT_ORDER_ONLY), postgresql_where=text(DEFAULT_ORDER_ONLY),
+        ),
         Index("ix_findings_org_modified", "org_id", "modified", "id"),
         Index("ix_findings_org_status_created", "org_id", "status", "created"),
         Index("ix_findings_org_priority_created", "org_id", "priority", "created"),

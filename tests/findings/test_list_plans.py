@@ -18,15 +18,20 @@ from openmira.findings import listing
 from openmira.findings.filters import parse_filters
 
 
-def _findings_plan(database: Path, query: list[tuple[str, str]]) -> list[str]:
-    """The steps of SQLite's plan for the list's page statement that read findings or sort."""
+def _findings_plan(database: Path, query: list[tuple[str, str]], accounts: int = 1) -> list[str]:
+    """The steps of SQLite's plan for the list's page statement (of ``accounts`` accounts: the MSP's
+    all-accounts list) that read findings or sort."""
     engine = make_engine(f"sqlite:///{database}")
     try:
         upgrade(engine)
         filters = parse_filters(query, "sqlite")
         order = parse_order(None, listing.ORDER_FIELDS, default=listing.DEFAULT_ORDER)
-        compiled = listing._page_statement(1, filters.clauses, order).compile(engine)
-        values = {**filters.values, "org_0": uuid.uuid4(), "limit": 50, "offset": 0}
+        compiled = listing._page_statement(accounts, filters.clauses, order).compile(engine)
+        orgs = [uuid.uuid4() for _ in range(accounts)]
+        values = {
+            **filters.values, **{f"org_{i}": org for i, org in enumerate(orgs)}, "org_ids": orgs,
+            "limit": 50, "offset": 0, "depth": 50,
+        }
         state = compiled.construct_expanded_state(values)
         arguments = tuple(
             value.hex if isinstance(value, uuid.UUID) else value
@@ -64,3 +69,12 @@ def test_the_unfiltered_list_reads_its_page_in_index_order_without_a_sort(tmp_pa
     assert _findings_plan(tmp_path / "plan.db", []) == [
         "SEARCH findings USING INDEX ix_findings_org_created_desc (org_id=?)"
     ]
+
+
+def test_each_account_of_the_msp_list_reads_its_rows_in_index_order(tmp_path: Path) -> None:
+    """The MSP all-accounts list merges each account's leading rows: each is read from the same index, in
+    order; only the merge sorts (the accounts' rows together)."""
+    steps = _findings_plan(tmp_path / "plan.db", [], accounts=2)
+    reads = [step for step in steps if step.startswith("SEARCH findings")]
+    assert reads == ["SEARCH findings USING INDEX ix_findings_org_created_desc (org_id=?)"] * 2, steps
+    assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" not in steps, steps

@@ -6,7 +6,9 @@ row: a sixth of the page's statement). An index in those directions serves it; b
 walk it for selective filtered lists too (a status filter with no match: 29 µs to 2.7 ms at 10k findings;
 docs/decisions.md, rounds 15 and 16). This one is partial, on a condition every row meets (``created`` is
 NOT NULL) that only the unfiltered lists' statement states (``findings.listing``): a planner uses a partial
-index only for a statement that implies its condition, so every other statement's plan is unchanged.
+index only for a statement that implies its condition. On SQLite every other statement's plan is unchanged;
+PostgreSQL also reads it for a ``created`` window (``created.gt``), which implies the condition, in place of
+the other index read backwards and an incremental sort (the same time or less, in review).
 
 Revision ID: 0013
 Revises: 0012

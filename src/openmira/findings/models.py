@@ -46,14 +46,15 @@ class Finding(Base):
     # ``total_items`` counts the same predicate. Each index leads with ``org_id`` so a list, its
     # count and a filter on the second column are range scans of one organization's slice (the
     # count an index-only scan), never a table scan across tenants:
-    # - default order (created) and modified windows / order: (org_id, created|modified, id);
+    # - the unfiltered list in its default order (created DESC, id): a partial index that only its statement
+    #   can use (migration 0013), so that filtered lists keep their filter's index;
+    # - created and modified windows and orders, and filtered lists in the default order that no index below
+    #   serves: (org_id, created|modified, id);
     # - the enum filters analysts combine with the default order: status, priority, type,
     #   resolution, each followed by created so "open P1s, newest first" is one index range;
     # - name eq/in and order by name: (org_id, name);
     # - the person columns: single-column indexes, which also keep ``ON DELETE SET NULL`` of a
     #   user from scanning every finding.
-    # - the unfiltered list in its default order (created DESC, id): a partial index that only its statement
-    #   can use (migration 0013), so that filtered lists keep their filter's index.
     # Substring and regex filters on name scan the organization's rows (a trigram index would need a
     # PostgreSQL extension; not worth it for an optional filter).
     __table_args__ = (

@@ -22,6 +22,7 @@ from openmira.core.envelope import Problem
 from openmira.core.errors import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from openmira.core.limits import JsonBodyMiddleware
 from openmira.core.nul import NulGuardMiddleware
+from openmira.core.route_index import index_routes
 from openmira.detection_rules.routes import basis_router as basis_rules_router
 from openmira.detection_rules.routes import router as detection_rules_router
 from openmira.docs_ui.routes import install_docs_ui
@@ -136,6 +137,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     _mount(api, [webhooks_router], prefix="/msp", scope=msp_self_scope)
     install_docs_ui(api)
     _complete_document(api)
+    index_routes(api.router)
     return api
 
 

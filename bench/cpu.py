@@ -28,18 +28,19 @@ from bench.databases import BACKENDS, database
 from bench.dataset import build
 from bench.servers import REPO
 
-OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "token", "comment")
+OPERATIONS = ("list", "list_3_filters", "finding", "details", "msp_all", "msp_finding", "token", "comment")
 API = "/public-api/v1"
 REFERENCE_OPERATIONS = ("list", "finding")  # what bench/reference.py serves
 
 
-def _paths(finding_id: str) -> dict[str, str]:
+def _paths(finding_id: str, org_id: str) -> dict[str, str]:
     return {
         "list": f"{API}/org/findings?page_size=50",
         "list_3_filters": f"{API}/org/findings?page_size=50&status=40&priority.in=1,2,3&blocked=false",
         "finding": f"{API}/org/findings/{finding_id}",
         "details": f"{API}/org/findings/{finding_id}/details",
         "msp_all": f"{API}/msp/accounts/findings?page_size=50",
+        "msp_finding": f"{API}/msp/accounts/{org_id}/findings/{finding_id}",
         "token": "/oauth/token",
         "comment": f"{API}/org/findings/{finding_id}/comments",
     }
@@ -59,11 +60,11 @@ async def _measure(args: dict[str, Any]) -> float:
     # baseline checkout older than serve_app, as it was then served.
     app = getattr(openmira_app, "serve_app", openmira_app.create_app)()
     async with app.router.lifespan_context(app) as state:  # a server hands each request the lifespan's state
-        pair = args["msp_pair"] if args["op"] == "msp_all" else args["org_pair"]
+        pair = args["msp_pair"] if args["op"].startswith("msp_") else args["org_pair"]
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             grant = {"grant_type": "client_credentials", **pair}
             token = (await client.post("/oauth/token", json=grant)).json()["access_token"]
-        path = _paths(args["finding_id"])[args["op"]]
+        path = _paths(args["finding_id"], args["org_id"])[args["op"]]
         if args.get("reference"):
             from bench.reference import app as reference  # reads the same OPENMIRA_* environment
 
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
             args = {
                 "org_pair": dataset.org_pair.__dict__, "msp_pair": dataset.msp_pair.__dict__,
                 "token_pair": dataset.token_pair.__dict__, "finding_id": str(dataset.finding_id),
-                "sender_id": str(dataset.sender_id),
+                "sender_id": str(dataset.sender_id), "org_id": str(dataset.org_id),
                 "requests": options.requests, "instructions": options.instructions,
             }
             for op in options.ops.split(","):

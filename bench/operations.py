@@ -39,7 +39,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 def _get(path: str, token: Callable[[Tokens], str]) -> Callable[[Dataset, Tokens], Request]:
     def build(dataset: Dataset, tokens: Tokens) -> Request:
-        return Request("GET", path.format(finding=dataset.finding_id), _bearer(token(tokens)))
+        return Request("GET", path.format(finding=dataset.finding_id, account=dataset.org_id), _bearer(token(tokens)))
 
     return build
 
@@ -81,6 +81,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("comment", "POST /org/findings/{id}/comments", _comment_request, expected_status=201),
         Operation("msp_all", "GET /msp/accounts/findings?page_size=50 (MSP key)",
                   _get(f"{API}/msp/accounts/findings?page_size=50", _msp)),
+        # What an MSP's dashboard opens: an account's finding (the details shape), the API's 36th route.
+        Operation("msp_finding", "GET /msp/accounts/{account}/findings/{id} (MSP key)",
+                  _get(f"{API}/msp/accounts/{{account}}/findings/{{finding}}", _msp)),
     )
 }
 # What a run with several workers measures (the rest is measured on one worker).

@@ -193,7 +193,7 @@ def test_the_index_narrows_the_routes(api: FastAPI) -> None:
 
 
 def test_the_index_takes_routes_added_later(api: FastAPI) -> None:
-    """A route added after the index was built is found on the next request, ahead of none it follows."""
+    """A route appended after the index was built is found on the next request, in its place after the others."""
     router = type(api.router)()
     router.add_api_route("/a/{x}", _endpoint)
     index_routes(router)

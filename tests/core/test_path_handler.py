@@ -49,9 +49,10 @@ from openmira.core import routing
 from openmira.core.path_handler import path_only_app, path_parameters
 from openmira.core.request_local import request_local
 from openmira.core.routing import TransactionalRoute
+from openmira.orgs.service import create_org
 from openmira.runtime import Runtime
 from tests.findings.factory import make_finding
-from tests.helpers import API, Tenant
+from tests.helpers import API, Tenant, make_tenant
 
 # Headers that differ between any two answers: the request's ID, the time, the limiter's running count.
 _VOLATILE_HEADERS = {"x-request-id", "date", "x-ratelimit-remaining", "x-ratelimit-reset"}
@@ -167,15 +168,21 @@ def on_fastapi(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ob
 
 
 def test_which_routes_run_without_fastapis_handler(served: Observed, on_fastapi: Observed) -> None:
-    # The finding and its details take their ID and answer a response; the list (a query FastAPI reads), a
-    # comment (a body) and an MSP account's finding (a dependency FastAPI solves) keep FastAPI's handler. The
-    # console's pages that take nothing but the request (two redirects), included in the console's app, qualify.
-    # (The API's routes are registered on the API itself: their paths are without its prefix.)
-    assert served.built == {"/org/findings/{finding_id}", "/org/findings/{finding_id}/details", "/settings", "/msp"}
+    # The finding and its details take their ID and answer a response, and so does an MSP account's finding (the
+    # account's ID is its scope's, a parameter the route validates as the handler's); the list (a query FastAPI
+    # reads) and a comment (a body) keep FastAPI's handler. The console's pages that take nothing but the request
+    # (two redirects), included in the console's app, qualify. (The API's routes are registered on the API itself:
+    # their paths are without its prefix.)
+    api = {
+        "/org/findings/{finding_id}",
+        "/org/findings/{finding_id}/details",
+        "/msp/accounts/{account_id}/findings/{finding_id}",
+    }
+    assert served.built == {*api, "/settings", "/msp"}
     assert not on_fastapi.built
-    # Registered where they are served, the API's two are served by core.path_handler's app too (the console's
-    # pages by the app FastAPI builds for their inclusion).
-    assert _on_path_only_app(served.client.app) == {"/org/findings/{finding_id}", "/org/findings/{finding_id}/details"}
+    # Registered where they are served, the API's are served by core.path_handler's app too (the console's pages
+    # by the app FastAPI builds for their inclusion).
+    assert _on_path_only_app(served.client.app) == api
     assert not _on_path_only_app(on_fastapi.client.app)
 
 
@@ -239,6 +246,23 @@ def test_the_same_answers_errors_spans_and_logs_as_fastapis_handler(
     # Not only refusals: answers, validation errors (with their telemetry), the contract's 404 and the console's
     # redirects were compared.
     assert compared[200] >= 20 and compared[400] >= 40 and compared[404] >= 4 and compared[303] == 4
+    # An MSP account's finding: the account's ID is its scope's parameter, which the route validates and calls
+    # first; an organization's key is a 403 and another MSP's account a 404, whatever the finding's ID.
+    msp = make_tenant(db, served.client, "MSP side by side", msp=True)
+    account = create_org(db, "Side-by-side account", parent_id=msp.org_id)
+    other_msp = make_tenant(db, served.client, "Other MSP side by side", msp=True)
+    stranger = create_org(db, "Other account", parent_id=other_msp.org_id)
+    in_account = make_finding(db, account.id).id
+    db.commit()
+    statuses: set[int] = set()
+    for account_id in (account.id, stranger.id, "not-a-uuid", str(account.id).upper()):
+        for value in (str(in_account), str(finding), "not-a-uuid"):
+            for headers in (msp.rw.headers, msp.ro.headers, tenant.rw.headers):
+                url = f"{API}/msp/accounts/{account_id}/findings/{value}"
+                ours, theirs = served.send("GET", url, headers), on_fastapi.send("GET", url, headers)
+                assert ours == theirs, url
+                statuses.add(ours["status"])
+    assert statuses == {200, 400, 403, 404}
     failed = served.send("GET", f"{API}/org/findings/not-a-uuid", tenant.rw.headers)
     assert [log[0] for log in failed["logs"]] == ["fastapi.validation.failed"]
     assert {span[0] for span in failed["spans"]} >= {"fastapi.dependencies"}

@@ -1,8 +1,9 @@
 """Tenant scope: the one place where a principal becomes the set of organizations it may touch.
 
-Scopes are async dependencies: their one indexed look-up runs where ``core.routing`` runs reads (on the
-event loop for SQLite; for PostgreSQL, whose round trip must not hold the loop, in a greenlet on the loop
-or in a worker thread).
+Scopes are async dependencies, each a route's own (its prefix's): ``core.routing`` calls them itself, before
+the handler's parameters are read, as FastAPI solved them (see :func:`request_local`). Their one indexed
+look-up runs where ``core.routing`` runs reads (on the event loop for SQLite; for PostgreSQL, whose round trip
+must not hold the loop, in a greenlet on the loop or in a worker thread).
 
 Org routes run with the token's own organization; ``/msp/accounts/{account_id}/...`` with that
 account if it is a sub-account of the caller's MSP (else 404, exactly as for an account that does
@@ -23,7 +24,7 @@ from sqlalchemy import ColumnElement, bindparam, or_, select
 from openmira.auth.principal import Principal, ReadPrincipal, principal_of
 from openmira.core.errors import Forbidden, NotFound
 from openmira.core.request_local import request_local
-from openmira.core.routing import DbReader, run_query
+from openmira.core.routing import get_reader, run_query
 from openmira.db.reads import execute_core
 from openmira.db.session import Reader
 from openmira.orgs.models import License, Organization
@@ -52,13 +53,13 @@ async def org_scope(request: Request) -> TenantScope:
     return scope
 
 
+@request_local
 async def msp_account_scope(
-    request: Request,
-    db: DbReader,
-    account_id: Annotated[uuid.UUID, Path(description="A sub-account of the caller's MSP.")],
+    request: Request, account_id: Annotated[uuid.UUID, Path(description="A sub-account of the caller's MSP.")]
 ) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
+    db = await get_reader(request)
     values = {"account_id": account_id, "msp_id": principal.org_id}
     found = await run_query(db, lambda: execute_core(db, _ACCOUNT, values).scalar())
     if found is None:
@@ -82,25 +83,29 @@ def sub_accounts(db: Reader, msp_id: uuid.UUID, *, licensed_only: bool) -> froze
     return frozenset(execute_core(db, query, {"msp_id": msp_id}).scalars())
 
 
-async def _sub_accounts(request: Request, db: Reader, *, licensed_only: bool) -> TenantScope:
+async def _sub_accounts(request: Request, *, licensed_only: bool) -> TenantScope:
     principal = principal_of(request)
     _require_msp(principal)
+    db = await get_reader(request)
     ids = await run_query(db, lambda: sub_accounts(db, principal.org_id, licensed_only=licensed_only))
     scope = TenantScope(principal, ids)
     request.state.tenant_scope = scope
     return scope
 
 
-async def msp_accounts_scope(request: Request, db: DbReader) -> TenantScope:
+@request_local
+async def msp_accounts_scope(request: Request) -> TenantScope:
     """Every sub-account of the caller's MSP (the accounts list)."""
-    return await _sub_accounts(request, db, licensed_only=False)
+    return await _sub_accounts(request, licensed_only=False)
 
 
-async def msp_licensed_scope(request: Request, db: DbReader) -> TenantScope:
+@request_local
+async def msp_licensed_scope(request: Request) -> TenantScope:
     """Every licensed sub-account: the all-accounts findings leave free accounts out."""
-    return await _sub_accounts(request, db, licensed_only=True)
+    return await _sub_accounts(request, licensed_only=True)
 
 
+@request_local
 async def msp_self_scope(request: Request) -> TenantScope:
     """The MSP itself (``/msp/webhooks``): what the MSP owns, not its sub-accounts'."""
     principal = principal_of(request)
@@ -142,12 +147,9 @@ async def msp_principal(principal: ReadPrincipal) -> Principal:
 
 @request_local
 async def current_scope(request: Request) -> TenantScope:
-    """The scope resolved by the router-level dependency of the prefix the route is mounted under.
-
-    None only when that dependency's own parameters failed validation: FastAPI then answers 400
-    without calling the handler.
-    """
-    return getattr(request.state, "tenant_scope", None)  # type: ignore[return-value]
+    """The scope resolved by the route's own dependency (the prefix it is mounted under), which the route
+    calls before the handler's parameters (``core.routing``)."""
+    return request.state.tenant_scope  # type: ignore[no-any-return]
 
 
 Scoped = Annotated[TenantScope, Depends(current_scope)]

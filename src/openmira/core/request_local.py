@@ -24,8 +24,13 @@ def request_local(dependency: F | None = None, *, query: type[BaseModel] | None 
     Without ``query`` it must not fail, and it adds nothing to the OpenAPI document. With ``query``, a model
     of query parameters it reads with :func:`read_query`, the route documents them as FastAPI documents a
     query model, and a 400 lists their errors where FastAPI listed them when it solved them as a dependency
-    (after the route's own dependencies', before the handler's other parameters). It may be a route's
-    dependency too (a tenant prefix's scope), called before the handler's."""
+    (after the route's own dependencies', before the handler's other parameters).
+
+    It may be a route's own dependency too (a tenant prefix's scope), which the route calls before the
+    handler's parameters are provided. Such a dependency may take path parameters besides the request (an MSP
+    account's ID), which the route validates and documents as the handler's own, and it may fail (a 403, a
+    404): the route calls it where FastAPI solved a route's dependency, before the handler's other parameters,
+    so what it raises is the answer even when they are invalid, and its own parameters' errors lead a 400."""
 
     if query is not None:
         _check_plain(query)

@@ -56,7 +56,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 from starlette.types import Scope
 
-from openmira.core.path_handler import path_only_app, path_only_handler
+from openmira.core.errors import ApiError
+from openmira.core.path_handler import path_only_app, path_only_handler, path_parameters
 from openmira.core.request_local import QueryValidationError, is_request_local, query_parameters, request_local
 from openmira.db.greenlets import run_in_greenlet
 from openmira.db.session import ReadConnection, Reader, dialect_of, is_read_only
@@ -69,6 +70,8 @@ DEFAULT_DB_THREADS = 8
 # Per event loop (anyio's RunVar did the same at 1.5% of a finding's CPU on PostgreSQL).
 _db_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
 _PATH_PARAMETER = re.compile(r"\{[^{}]*\}")
+# Set in a request's state once its route called its own dependencies (``_with_route_arguments``).
+_CALLED_OWN = "route_dependencies_called"
 
 
 def set_db_threads(threads: int) -> None:
@@ -255,15 +258,37 @@ def _request_local_dependency(annotation: Any) -> Callable[[Request], Awaitable[
     return None
 
 
+def _own_parameters(dependency: Callable[..., Awaitable[Any]]) -> list[inspect.Parameter]:
+    """The path parameters a route's own request-local dependency takes besides the request (an MSP account's
+    ID), as keyword-only parameters."""
+    taken = [
+        parameter
+        for parameter in inspect.signature(dependency, eval_str=True).parameters.values()
+        if parameter.annotation is not Request
+    ]
+    for parameter in taken:
+        in_path = get_origin(parameter.annotation) is Annotated and any(
+            isinstance(meta, params.Path) for meta in get_args(parameter.annotation)[1:]
+        )
+        if not in_path:
+            raise TypeError(f"{dependency.__name__}: a route's own dependency takes the request and path parameters")
+    return [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in taken]
+
+
 def _with_route_arguments(
-    endpoint: Callable[..., Any], *, read: bool, first: list[Callable[[Request], Awaitable[Any]]]
+    endpoint: Callable[..., Any], *, read: bool, first: list[Callable[..., Awaitable[Any]]]
 ) -> Callable[..., Awaitable[Any]]:
     """The endpoint as FastAPI sees it: without the parameters the route provides (``request_local``), with
-    the request, and, for a synchronous handler, run and committed where the module's rule says. ``first``
-    are the route's own request-local dependencies (a tenant prefix's scope), called before the rest.
+    the request and the path parameters of the route's own dependencies, and, for a synchronous handler, run
+    and committed where the module's rule says. ``first`` are the route's own request-local dependencies (a
+    tenant prefix's scope), called before the rest with their path parameters.
 
     ``app.dependency_overrides`` do not reach the parameters the route provides (nothing overrides them)."""
     signature = inspect.signature(endpoint, eval_str=True)
+    own = {dependency: _own_parameters(dependency) for dependency in first}
+    taken = [parameter for parameters in own.values() for parameter in parameters]
+    if clash := {p.name for p in taken} & set(signature.parameters):
+        raise TypeError(f"{endpoint.__name__} takes {sorted(clash)}, which the route's own dependency takes")
     provided = {
         name: dependency
         for name, parameter in signature.parameters.items()
@@ -278,14 +303,18 @@ def _with_route_arguments(
     if request_name is None:
         request_name = "_route_request"
         kept.append(inspect.Parameter(request_name, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
+    # After the handler's own: FastAPI documented a route dependency's parameters after the handler's.
+    kept.extend(taken)
     handler_takes_request = request_name in signature.parameters
     is_async = inspect.iscoroutinefunction(endpoint)
+    calls = [(dependency, [parameter.name for parameter in parameters]) for dependency, parameters in own.items()]
 
     @functools.wraps(endpoint)
     async def run(**arguments: Any) -> Any:
         request: Request = arguments[request_name] if handler_takes_request else arguments.pop(request_name)
-        for dependency in first:
-            await dependency(request)
+        _state(request)[_CALLED_OWN] = True
+        for dependency, names in calls:
+            await dependency(request, **{name: arguments.pop(name) for name in names})
         for name, dependency in provided.items():
             arguments[name] = await dependency(request)
         if is_async:
@@ -296,6 +325,7 @@ def _with_route_arguments(
     run.__signature__ = signature.replace(parameters=sorted(kept, key=lambda p: p.kind))  # type: ignore[attr-defined]
     run.route_endpoint = endpoint  # type: ignore[attr-defined]
     run.provided = list(provided.values())  # type: ignore[attr-defined]
+    run.own = calls  # type: ignore[attr-defined]
     return run
 
 
@@ -342,8 +372,13 @@ class TransactionalRoute(APIRoute):
         parts = _PATH_PARAMETER.split(self.path_format)
         self.endings = (parts[-1], parts[-1] + "\n")
         self.literals = tuple(part for part in parts[:-1] if part)
-        # FastAPI solves the route's own dependencies (an MSP account's ID) before the handler's, the page's
-        # among them: a 400 lists those parameters' errors before the page's.
+        # The route's own request-local dependencies (a tenant scope) with the fields of their path parameters
+        # (an MSP account's ID), which FastAPI validates as the handler's.
+        fields = {field.name: field for field in self.dependant.path_params}
+        self.own_dependencies = [(dependency, [fields[name] for name in names]) for dependency, names in run.own]
+        # FastAPI solved the route's own dependencies (an MSP account's ID) before the handler's parameters, the
+        # page's among them: a 400 lists those parameters' errors first, the request-local ones' before the rest.
+        self.own_parameters = {("path", field.alias) for _, own in self.own_dependencies for field in own}
         self.solved_first = {
             (field.field_info.in_.value, field.alias)  # type: ignore[attr-defined]
             for dependant in self.dependant.dependencies[: len(kwargs["dependencies"])]
@@ -383,23 +418,14 @@ class TransactionalRoute(APIRoute):
         async def run(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except RequestValidationError as exc:
-                await _finish_request(request, commit=False)
-                errors = exc.errors()
-                if (
-                    isinstance(exc, QueryValidationError)
-                    or not self.query_dependencies
-                    or any(error.get("type") == "json_invalid" for error in errors)  # FastAPI's first and only
-                ):
+            except (RequestValidationError, ApiError) as exc:
+                try:
+                    answer = await self._as_fastapi_answered(request, exc)
+                finally:
+                    await _finish_request(request, commit=False)
+                if answer is exc:
                     raise
-                # FastAPI found the route's other parameters wrong before the route read its query models (the
-                # page): put theirs where FastAPI listed them when it solved them (the order is part of the 400).
-                first = [e for e in errors if tuple(e.get("loc", ())[:2]) in self.solved_first]
-                rest = [e for e in errors if tuple(e.get("loc", ())[:2]) not in self.solved_first]
-                page = await _query_errors(request, self.query_dependencies)
-                raise RequestValidationError(
-                    [*first, *page, *rest], body=exc.body, endpoint_ctx=exc.endpoint_ctx
-                ) from None
+                raise answer from None
             except BaseException:
                 await _finish_request(request, commit=False)
                 raise
@@ -416,6 +442,36 @@ class TransactionalRoute(APIRoute):
             return response
 
         return run
+
+    async def _as_fastapi_answered(self, request: Request, exc: RequestValidationError | ApiError) -> Exception:
+        """What FastAPI answered when it solved what the route now provides itself (``request_local``): the
+        route's own dependencies first (what one raises is the answer), a 400's errors in FastAPI's order."""
+        if isinstance(exc, RequestValidationError) and (
+            isinstance(exc, QueryValidationError)  # raised by the route, after its own dependencies
+            or any(error.get("type") == "json_invalid" for error in exc.errors())  # FastAPI's first and only
+        ):
+            return exc
+        if not _state(request).get(_CALLED_OWN):
+            # FastAPI refused the handler's parameters, or one of its dependencies refused the request, before the
+            # route called its own: FastAPI called each of those whose parameters are valid first, and what it
+            # raises (a 403, a 404) is the answer.
+            for dependency, fields in self.own_dependencies:
+                values, failed = path_parameters(fields, request.path_params)
+                if not failed:
+                    await dependency(request, **values)
+        if isinstance(exc, ApiError) or not (self.query_dependencies or self.own_parameters):
+            return exc
+        errors = exc.errors()
+        # Put the errors of what the route provides where FastAPI listed them when it solved it (the order is part of
+        # the 400): the route's own dependencies', then those it solved before the handler's, the page's, the rest.
+        def where(error: Any) -> tuple[Any, ...]:
+            return tuple(error.get("loc", ())[:2])
+
+        own = [e for e in errors if where(e) in self.own_parameters]
+        first = [e for e in errors if where(e) in self.solved_first]
+        rest = [e for e in errors if where(e) not in self.own_parameters and where(e) not in self.solved_first]
+        page = await _query_errors(request, self.query_dependencies)
+        return RequestValidationError([*own, *first, *page, *rest], body=exc.body, endpoint_ctx=exc.endpoint_ctx)
 
 
 async def _query_errors(request: Request, dependencies: list[Callable[[Request], Awaitable[Any]]]) -> list[Any]:

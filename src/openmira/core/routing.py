@@ -152,12 +152,18 @@ async def get_reader(request: Request) -> Reader:
     state = _state(request)
     reader: ReadConnection | None = state.get("reader")
     if reader is None:
-        # The lifespan's state for this loop (Runtime.loop_reads): PostgreSQL's engine whose reads wait on the
-        # loop, or the connection SQLite's reads on the loop keep; else the threads' engine and the pool.
-        engine = state.get("read_engine") or runtime_of(request).read_engine
-        # Takes no connection yet: that happens on first use, where the read runs.
-        reader = state["reader"] = ReadConnection(engine, state.get("loop_connection"))
+        reader = state["reader"] = read_connection(request)
     return reader
+
+
+def read_connection(request: Request) -> ReadConnection:
+    """A new read-only connection for ``request``'s reads, where the lifespan keeps them for this loop
+    (Runtime.loop_reads): PostgreSQL's engine whose reads wait on the loop, or the connection SQLite's reads on
+    the loop keep; else the threads' engine and the pool. It takes no connection yet: that happens on first
+    use, where the read runs (``run_read``, which gives it back)."""
+    state = _state(request)
+    engine = state.get("read_engine") or runtime_of(request).read_engine
+    return ReadConnection(engine, state.get("loop_connection"))
 
 
 # For Core statements only: a read-only route's connection, or any other route's session. A handler that

@@ -19,6 +19,7 @@ from openmira.core.random_ids import letters_and_digits
 from openmira.core.text import KEY_PAIR_LABEL_MAX, stored_text
 from openmira.credentials.models import AccessLevel, KeyPair
 from openmira.db.reads import CoreRow, execute_core
+from openmira.db.session import Reader
 from openmira.orgs.service import get_org
 from openmira.users.models import Role, User, UserRole
 
@@ -155,8 +156,8 @@ def delete_key_pair(session: Session, client_id: str, org_id: uuid.UUID | None =
 _GRANT = select(KeyPair.__table__).where(KeyPair.__table__.c.client_id == bindparam("client_id"))
 
 
-def authenticate_client(session: Session, client_id: str, client_secret: str) -> CoreRow | None:
+def authenticate_client(db: Reader, client_id: str, client_secret: str) -> CoreRow | None:
     """The pair's stored columns if the secret is right; None for an unknown ID or a wrong secret alike."""
-    pair = execute_core(session, _GRANT, {"client_id": client_id}).first() if len(client_id) <= 64 else None
+    pair = execute_core(db, _GRANT, {"client_id": client_id}).first() if len(client_id) <= 64 else None
     matches = secret_matches(client_secret, pair.secret_hash if pair else _DUMMY_HASH)
     return pair if pair is not None and matches else None

@@ -27,6 +27,9 @@ BAD_QUERY = "?page=0&page_size=0"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 NEEDS_MSP = "this operation needs an MSP key pair"
 READ_ONLY = "this key pair is read-only; the operation needs a read-write key pair"
+# JSON that is not UTF-8: FastAPI cannot read it at all (not a validation error: its HTTPException).
+UNREADABLE = b'{"body": "\xff"}'
+UNPARSED = "There was an error parsing the body"
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, bool, bool]]:
@@ -41,7 +44,7 @@ def _operations(client: TestClient) -> list[tuple[str, str, bool, bool]]:
 
 
 def _call(
-    client: TestClient, method: str, path: str, account: str, headers: dict[str, str], body: str = "{}"
+    client: TestClient, method: str, path: str, account: str, headers: dict[str, str], body: str | bytes = "{}"
 ) -> httpx.Response:
     """``path`` with ``account`` as its account ID and every other ID malformed, a malformed page, and for a write
     with a body that lacks every field."""
@@ -74,17 +77,22 @@ def test_an_organizations_key_is_refused_before_anything_but_the_body(
         if reads_body:
             response = _call(client, method, path, str(world.a1.id), world.plain.rw.headers, body="{")
             assert "not valid JSON" in _detail(response, 400), (method, path)
+            response = _call(client, method, path, str(world.a1.id), world.plain.rw.headers, body=UNREADABLE)
+            assert _detail(response, 400) == UNPARSED, (method, path)
 
 
 def test_another_msps_account_is_a_404_before_the_operations_own_errors(
     client: TestClient, world: MspWorld, operations: list[tuple[str, str, bool, bool]]
 ) -> None:
-    for method, path, _, _ in operations:
+    for method, path, _, reads_body in operations:
         if "{account_id}" not in path:
             continue
         for key in (world.msp_a.rw, world.msp_a.ro):
             response = _call(client, method, path, str(world.b1.id), key.headers)
             assert f"account {world.b1.id} not found" in _detail(response, 404), (method, path, key)
+        if reads_body:  # FastAPI read the body before it solved the scope
+            response = _call(client, method, path, str(world.b1.id), world.msp_a.rw.headers, body=UNREADABLE)
+            assert _detail(response, 400) == UNPARSED, (method, path)
 
 
 def test_a_malformed_account_id_leads_the_400_unless_the_key_is_read_only(
@@ -102,13 +110,24 @@ def test_a_malformed_account_id_leads_the_400_unless_the_key_is_read_only(
         assert names[0] == "account_id", (method, path, names)
         if pages:
             assert names[1:3] == ["page", "page_size"], (method, path, names)
-        assert set(others) <= set(names), (method, path, names)
+        assert set(others) <= set(names) and len(set(names)) == len(names), (method, path, names)
 
 
-def test_the_account_is_looked_up_once_when_the_handler_refuses(
+def test_a_page_error_under_an_own_account_is_listed_once(client: TestClient, world: MspWorld) -> None:
+    account = f"{API}/msp/accounts/{world.a1.id}"
+    for path, expected in (
+        ("/users?page=0", ["page"]),
+        ("/findings/not-a-uuid/comments?page=0&page_size=0", ["page", "page_size", "finding_id"]),
+    ):
+        body = assert_problem(client.get(account + path, headers=world.msp_a.rw.headers), 400)
+        assert [p["name"] for p in body["invalid_params"]] == expected, path
+
+
+def test_the_account_is_looked_up_once_per_request(
     client: TestClient, world: MspWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 404 or 400 of the handler itself comes after the route called the scope: it is not called again."""
+    """Once whoever refuses the request: the scope itself (called by the route, or after FastAPI or the read-write
+    check refused first), or the handler after it; never for a body FastAPI could not read."""
     looked_up: list[Any] = []
 
     def counting(db: Any, statement: Any, values: Any) -> Any:
@@ -131,3 +150,15 @@ def test_the_account_is_looked_up_once_when_the_handler_refuses(
         404,
     )
     assert looked_up == [world.a1.id] * 3
+    looked_up.clear()
+    foreign = f"{API}/msp/accounts/{world.b1.id}"
+    comment = {"body": "x", "sender": str(world.b1.user_ids[0])}
+    assert_problem(client.get(f"{foreign}/findings/{unknown}", headers=headers), 404)  # the scope refuses
+    assert_problem(client.get(f"{foreign}/findings/not-a-uuid", headers=headers), 404)  # after FastAPI's 400
+    ro = world.msp_a.ro.headers
+    assert_problem(client.post(f"{foreign}/findings/{unknown}/comments", headers=ro, json=comment), 404)
+    assert looked_up == [world.b1.id] * 3
+    looked_up.clear()
+    unreadable = {**headers, "content-type": "application/json"}
+    assert_problem(client.post(f"{foreign}/findings/{unknown}/comments", headers=unreadable, content=b"{"), 400)
+    assert looked_up == []

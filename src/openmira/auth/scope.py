@@ -1,9 +1,10 @@
 """Tenant scope: the one place where a principal becomes the set of organizations it may touch.
 
 Scopes are async dependencies, each a route's own (its prefix's): ``core.routing`` calls them itself, before
-the handler's parameters are read, as FastAPI solved them (see :func:`request_local`). Their one indexed
-look-up runs where ``core.routing`` runs reads (on the event loop for SQLite; for PostgreSQL, whose round trip
-must not hold the loop, in a greenlet on the loop or in a worker thread).
+the handler's request-local parameters and the handler, and answers as FastAPI did when it solved them before
+everything but the body (see :func:`request_local`). Their one indexed look-up runs where ``core.routing``
+runs reads (on the event loop for SQLite; for PostgreSQL, whose round trip must not hold the loop, in a
+greenlet on the loop or in a worker thread).
 
 Org routes run with the token's own organization; ``/msp/accounts/{account_id}/...`` with that
 account if it is a sub-account of the caller's MSP (else 404, exactly as for an account that does
@@ -148,7 +149,7 @@ async def msp_principal(principal: ReadPrincipal) -> Principal:
 @request_local
 async def current_scope(request: Request) -> TenantScope:
     """The scope resolved by the route's own dependency (the prefix it is mounted under), which the route
-    calls before the handler's parameters (``core.routing``)."""
+    calls before the handler's request-local parameters (``core.routing``)."""
     return request.state.tenant_scope  # type: ignore[no-any-return]
 
 

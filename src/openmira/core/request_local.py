@@ -26,11 +26,14 @@ def request_local(dependency: F | None = None, *, query: type[BaseModel] | None 
     query model, and a 400 lists their errors where FastAPI listed them when it solved them as a dependency
     (after the route's own dependencies', before the handler's other parameters).
 
-    It may be a route's own dependency too (a tenant prefix's scope), which the route calls before the
-    handler's parameters are provided. Such a dependency may take path parameters besides the request (an MSP
-    account's ID), which the route validates and documents as the handler's own, and it may fail (a 403, a
-    404): the route calls it where FastAPI solved a route's dependency, before the handler's other parameters,
-    so what it raises is the answer even when they are invalid, and its own parameters' errors lead a 400."""
+    It may be a route's own dependency too (a tenant prefix's scope). Such a dependency may take path parameters
+    besides the request (an MSP account's ID), which the route validates and documents as the handler's own, and
+    it may fail (a 403, a 404). The route calls it after FastAPI has read the body and solved what it solves (the
+    handler's other parameters, its FastAPI dependencies) and before the handler's request-local parameters; when
+    FastAPI refused the request first, the route still calls it if its own parameters are valid, and what it
+    raises is the answer: as FastAPI answered when it solved it before all but the body. Its parameters' errors
+    lead a 400. So a dependency FastAPI solves for such a route runs before the scope: it must not take the scope
+    (``Scoped``) or write (the read-write check, ``writer``, only reads the principal)."""
 
     if query is not None:
         _check_plain(query)

@@ -70,7 +70,8 @@ DEFAULT_DB_THREADS = 8
 # Per event loop (anyio's RunVar did the same at 1.5% of a finding's CPU on PostgreSQL).
 _db_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = weakref.WeakKeyDictionary()
 _PATH_PARAMETER = re.compile(r"\{[^{}]*\}")
-# Set in a request's state once its route called its own dependencies (``_with_route_arguments``).
+# Set in a request's state as its route starts calling its own dependencies (``_with_route_arguments``), so that
+# one that refuses the request is not called again for its answer (``TransactionalRoute._as_fastapi_answered``).
 _CALLED_OWN = "route_dependencies_called"
 
 
@@ -289,7 +290,8 @@ def _with_route_arguments(
     and committed where the module's rule says. ``first`` are the route's own request-local dependencies (a
     tenant prefix's scope), called before the rest with their path parameters.
 
-    ``app.dependency_overrides`` do not reach the parameters the route provides (nothing overrides them)."""
+    ``app.dependency_overrides`` do not reach the parameters or the own dependencies the route provides
+    (nothing overrides them)."""
     signature = inspect.signature(endpoint, eval_str=True)
     own = {dependency: _own_parameters(dependency) for dependency in first}
     taken = [parameter for parameters in own.values() for parameter in parameters]
@@ -382,8 +384,9 @@ class TransactionalRoute(APIRoute):
         # (an MSP account's ID), which FastAPI validates as the handler's.
         fields = {field.name: field for field in self.dependant.path_params}
         self.own_dependencies = [(dependency, [fields[name] for name in names]) for dependency, names in run.own]
-        # FastAPI solved the route's own dependencies (an MSP account's ID) before the handler's parameters, the
-        # page's among them: a 400 lists those parameters' errors first, the request-local ones' before the rest.
+        # FastAPI solved a route's dependencies before the handler's parameters, the page's among them: a 400 lists
+        # the parameters of the route's own request-local dependencies first, then those of the route dependencies
+        # FastAPI solves (``solved_first``), then the page's, then the rest.
         self.own_parameters = {("path", field.alias) for _, own in self.own_dependencies for field in own}
         self.solved_first = {
             (field.field_info.in_.value, field.alias)  # type: ignore[attr-defined]

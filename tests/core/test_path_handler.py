@@ -413,6 +413,36 @@ def test_an_included_routes_own_request_local_dependency_runs_once() -> None:
     assert calls == ["/p/t/1"]  # the route calls it; FastAPI, which the route leaves it out of, does not
 
 
+def test_a_request_local_dependency_with_path_parameters_is_a_routes_own() -> None:
+    """Its path parameters reach it only as the route's own dependency (validated, documented, passed); as a
+    handler's parameter it would be called with the request alone: refused where the route is registered."""
+    seen: list[int] = []
+
+    @request_local
+    async def scoped(request: Request, value: Annotated[int, Path(description="A value.")]) -> int:
+        seen.append(value)
+        return value
+
+    router = APIRouter(route_class=TransactionalRoute)
+    router.get("/t/{value}", dependencies=[Depends(scoped)])(_echoing())
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert client.get("/t/7").status_code == 200
+        assert client.get("/t/x").status_code == 422
+        parameters = client.get("/openapi.json").json()["paths"]["/t/{value}"]["get"]["parameters"]
+    assert seen == [7]
+    assert [(p["name"], p["in"], p["description"]) for p in parameters] == [("value", "path", "A value.")]
+
+    async def handler(request, value):  # type: ignore[no-untyped-def]
+        return PlainTextResponse(str(value))
+
+    # Objects, not strings: ``scoped`` is local to this test.
+    handler.__annotations__ = {"request": Request, "value": Annotated[int, Depends(scoped)], "return": Response}
+    with pytest.raises(TypeError, match="take path parameters"):
+        APIRouter(route_class=TransactionalRoute).get("/u/{value}")(handler)
+
+
 class _Refused(Exception):
     pass
 

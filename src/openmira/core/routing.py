@@ -302,6 +302,9 @@ def _with_route_arguments(
         for name, parameter in signature.parameters.items()
         if (dependency := _request_local_dependency(parameter.annotation)) is not None
     }
+    if takes_path := [name for name, dependency in provided.items() if _own_parameters(dependency)]:
+        # Only a route's own dependency gets its path parameters (a handler's gets the request alone).
+        raise TypeError(f"{endpoint.__name__}: {takes_path} take path parameters; make them the route's dependencies")
     if get_db in provided.values() and get_reader in provided.values():
         # A read-only route's reader may wait on the event loop (in a greenlet) and a session in a thread:
         # one handler's reads run in one place.

@@ -127,7 +127,7 @@ async def _check(
     reserved = await _reserve(runtime, budgets)
     try:
         # The grant only reads, one Core statement: a read-only connection, as the API's reads take, without an
-        # ORM session's unit of work around it (a fifth of a grant's CPU besides the signature; issue 11).
+        # ORM session's unit of work around it (0.92-0.94x a grant's instructions, the signature included; issue 11).
         reader = read_connection(request)
         issued = await run_read(reader, lambda: _authenticate_and_issue(runtime, reader, client_id, client_secret))
     except BaseException:
